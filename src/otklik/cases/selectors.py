@@ -1,0 +1,136 @@
+"""Reads about cases. Visibility is decided here, once, for views and the API alike."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from otklik.accounts.models import Role, User
+from otklik.cases.models import Case, CaseEvent, Message
+from otklik.clients.models import Client
+
+
+def cases_visible_q(user: User) -> Q:
+    """Which cases `user` may see.
+
+    Supervisors and admins see all; operators their team's cases and their own; personal
+    managers also their clients' cases; department specialists only the cases handed to
+    their department.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.sees_everything:
+        return Q()
+    if user.role == Role.SPECIALIST:
+        from otklik.handoffs.models import Handoff
+
+        if user.department_id is None:
+            return Q(pk__in=[])
+        return Q(
+            Exists(Handoff.objects.filter(case=OuterRef("pk"), department_id=user.department_id))
+        )
+    visible = Q(owner=user)
+    if user.team_id is not None:
+        visible |= Q(team_id=user.team_id)
+    if user.role == Role.PERSONAL_MANAGER:
+        visible |= Q(client__personal_manager=user)
+    return visible
+
+
+def case_get_for_user(*, user: User, case_id: int) -> Case:
+    """Return the case if `user` may see it, else raise 404."""
+    case = (
+        Case.objects.filter(cases_visible_q(user), pk=case_id)
+        .select_related("client", "topic", "team", "owner")
+        .first()
+    )
+    if case is None:
+        raise Http404("case not found")
+    return case
+
+
+def can_edit_case(*, user: User, case: Case) -> bool:
+    """Specialists answer through handoffs; everybody else who sees a case may work it."""
+    return user.role != Role.SPECIALIST or user.is_superuser
+
+
+SORTS = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "priority": ("-priority", "created_at", "id"),
+    "due": ("due_at", "id"),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the operator asked the queue for. Empty values mean "any"."""
+
+    scope: str = "team"  # mine | team | all
+    status: str = "open"  # open | any | <CaseStatus>
+    channel: str = ""
+    topic_id: int | None = None
+    client_id: int | None = None
+    overdue: bool = False
+    sort: str = "oldest"
+
+
+def case_queue(*, user: User, filters: QueueFilters, now: datetime | None = None) -> QuerySet[Case]:
+    """The operator's queue as a query (callers slice it; never counted over all cases)."""
+    now = now or timezone.now()
+    qs = Case.objects.filter(cases_visible_q(user))
+    if filters.scope == "mine":
+        qs = qs.filter(owner=user)
+    elif filters.scope == "team":
+        qs = qs.filter(team_id=user.team_id) if user.team_id else qs.filter(owner=user)
+    if filters.status == "open":
+        qs = qs.filter(is_open=True)
+    elif filters.status and filters.status != "any":
+        qs = qs.filter(status=filters.status)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.topic_id:
+        qs = qs.filter(topic_id=filters.topic_id)
+    if filters.client_id:
+        qs = qs.filter(client_id=filters.client_id)
+    if filters.overdue:
+        qs = qs.filter(is_open=True, due_at__lt=now)
+    order = SORTS.get(filters.sort, SORTS["oldest"])
+    return qs.select_related("client", "topic", "owner", "team").order_by(*order)
+
+
+def page_of(qs: QuerySet, *, page: int, size: int) -> tuple[list, bool]:
+    """One page plus whether another follows, without COUNT(*) over a million rows."""
+    page = max(page, 1)
+    start = (page - 1) * size
+    rows = list(qs[start : start + size + 1])
+    return rows[:size], len(rows) > size
+
+
+def cases_open_for_client(*, user: User, client: Client) -> list[Case]:
+    return list(
+        Case.objects.filter(cases_visible_q(user), client=client, is_open=True)
+        .select_related("topic", "owner")
+        .order_by("-created_at")[:20]
+    )
+
+
+@dataclass
+class CaseTimelineEntry:
+    at: datetime
+    kind: str  # "message" or "event"
+    obj: Message | CaseEvent
+
+
+def case_timeline(*, case: Case, include_internal: bool = True) -> list[CaseTimelineEntry]:
+    """Messages and history of a case in the order they happened."""
+    messages = case.messages.select_related("author").order_by("created_at", "id")
+    if not include_internal:
+        messages = messages.filter(visibility="public")
+    events = case.events.select_related("actor").exclude(kind="message_added")
+    entries = [CaseTimelineEntry(m.created_at, "message", m) for m in messages]
+    entries += [CaseTimelineEntry(e.created_at, "event", e) for e in events]
+    entries.sort(key=lambda e: (e.at, 0 if e.kind == "event" else 1, e.obj.pk))
+    return entries

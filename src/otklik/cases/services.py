@@ -1,0 +1,272 @@
+"""Writes on cases: intake, lifecycle, fields and messages. Each records history."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from otklik.accounts.models import Role, Team, User
+from otklik.cases.lifecycle import REOPEN_FROM, TRANSITIONS, is_open, refusal_message
+from otklik.cases.models import (
+    AuthorKind,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Direction,
+    EventKind,
+    Interaction,
+    Message,
+    MessageVisibility,
+    Priority,
+    Topic,
+)
+from otklik.cases.selectors import can_edit_case
+from otklik.clients.models import ChannelKind, Client
+from otklik.common.errors import ConflictError, ServiceError
+
+MAX_SUBJECT = 300
+MAX_BODY = 20_000
+
+
+def _event(case: Case, actor: User | None, kind: str, *, field: str = "", old: object = "",
+           new: object = "", at: datetime | None = None) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, actor=actor, kind=kind, field=field, old_value=str(old or "")[:300],
+        new_value=str(new or "")[:300], created_at=at or timezone.now(),
+    )
+
+
+def _check_channel(channel: str) -> str:
+    if channel not in ChannelKind.values:
+        raise ServiceError({"channel": _("Unknown channel «%(channel)s».") % {"channel": channel}})
+    return channel
+
+
+def _check_priority(priority: int) -> int:
+    if priority not in Priority.values:
+        raise ServiceError({"priority": _("Priority must be one of 1, 2, 3, 4.")})
+    return priority
+
+
+def _check_subject(subject: str) -> str:
+    subject = (subject or "").strip()
+    if not subject:
+        raise ServiceError({"subject": _("Describe what the client asks about.")})
+    if len(subject) > MAX_SUBJECT:
+        raise ServiceError({"subject": _("The subject is longer than 300 characters.")})
+    return subject
+
+
+def _require_editor(actor: User, case: Case) -> None:
+    if not can_edit_case(user=actor, case=case):
+        raise ServiceError(
+            {"case": _("Department specialists answer through the handoff, not on the case.")}
+        )
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: User,
+    client: Client,
+    subject: str,
+    channel: str,
+    topic: Topic | None = None,
+    priority: int = Priority.NORMAL,
+    team: Team | None = None,
+    owner: User | None = None,
+    description: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """Open a case for a client. The actor owns it unless another owner is given."""
+    now = now or timezone.now()
+    if topic is not None and not topic.is_active:
+        raise ServiceError({"topic_id": _("This topic is archived.")})
+    case = Case.objects.create(
+        client=client,
+        subject=_check_subject(subject),
+        channel=_check_channel(channel),
+        topic=topic,
+        priority=_check_priority(priority),
+        team=team or (topic.default_team if topic else None) or actor.team,
+        owner=owner if owner is not None else (actor if actor.role != Role.SPECIALIST else None),
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        due_at=now + timedelta(hours=settings.CASE_DEFAULT_RESOLUTION_HOURS),
+    )
+    _event(case, actor, EventKind.CREATED, new=case.subject, at=now)
+    if description.strip():
+        message_add(actor=actor, case=case, body=description,
+                    visibility=MessageVisibility.INTERNAL, now=now)
+    return case
+
+
+@transaction.atomic
+def interaction_register(
+    *,
+    actor: User,
+    client: Client,
+    channel: str,
+    case: Case | None = None,
+    new_case_subject: str = "",
+    topic: Topic | None = None,
+    priority: int = Priority.NORMAL,
+    direction: str = Direction.INBOUND,
+    summary: str = "",
+    external_ref: str = "",
+    now: datetime | None = None,
+) -> Interaction:
+    """Register a call/chat/e-mail and attach it to an open case or a new one.
+
+    Pass `case` to continue an existing case, or `new_case_subject` to open one.
+    """
+    now = now or timezone.now()
+    _check_channel(channel)
+    if direction not in Direction.values:
+        raise ServiceError({"direction": _("Direction must be inbound or outbound.")})
+    if case is not None and new_case_subject:
+        raise ServiceError({"case_id": _("Either continue a case or open a new one, not both.")})
+    if case is None and not new_case_subject.strip():
+        raise ServiceError({"subject": _("Describe what the client asks about.")})
+    if case is not None and case.client_id != client.pk:
+        raise ServiceError({"case_id": _("This case belongs to another client.")})
+    if case is None:
+        case = case_open(actor=actor, client=client, subject=new_case_subject, channel=channel,
+                         topic=topic, priority=priority, now=now)
+    else:
+        _require_editor(actor, case)
+        if not is_open(case.status):
+            case_transition(actor=actor, case=case, to_status=CaseStatus.IN_PROGRESS, now=now)
+    interaction = Interaction.objects.create(
+        client=client, case=case, channel=channel, direction=direction, operator=actor,
+        summary=summary.strip(), external_ref=external_ref.strip()[:100], started_at=now,
+    )
+    _event(case, actor, EventKind.INTERACTION_LINKED, field="channel", new=channel, at=now)
+    Case.objects.filter(pk=case.pk).update(updated_at=now)
+    return interaction
+
+
+@transaction.atomic
+def case_transition(*, actor: User | None, case: Case, to_status: str,
+                    now: datetime | None = None) -> Case:
+    """Move a case to another status if the lifecycle allows it; record the change.
+
+    The update is conditional on the status the caller saw, so two operators acting at
+    once cannot both succeed from the same state.
+    """
+    now = now or timezone.now()
+    if actor is not None:
+        _require_editor(actor, case)
+    if to_status not in CaseStatus.values:
+        raise ServiceError({"status": _("Unknown status «%(s)s».") % {"s": to_status}})
+    current = case.status
+    if to_status not in TRANSITIONS[current]:
+        raise ServiceError({"status": refusal_message(current, to_status)})
+    fields = {"status": to_status, "is_open": is_open(to_status), "updated_at": now}
+    if to_status == CaseStatus.RESOLVED:
+        fields["resolved_at"] = now
+    elif to_status == CaseStatus.CLOSED:
+        fields["closed_at"] = now
+    elif current in REOPEN_FROM:
+        fields["resolved_at"] = None
+        fields["closed_at"] = None
+    changed = Case.objects.filter(pk=case.pk, status=current).update(**fields)
+    if changed != 1:
+        raise ConflictError({"status": _("The case was changed by someone else; reload it.")})
+    for name, value in fields.items():
+        setattr(case, name, value)
+    kind = EventKind.REOPENED if current in REOPEN_FROM else EventKind.STATUS_CHANGED
+    _event(case, actor, kind, field="status", old=current, new=to_status, at=now)
+    return case
+
+
+EDITABLE_FIELDS = ("subject", "topic", "priority", "owner", "team")
+
+
+@transaction.atomic
+def case_update(*, actor: User, case: Case, now: datetime | None = None, **changes) -> Case:
+    """Change subject, topic, priority, owner or team; one history row per changed field."""
+    _require_editor(actor, case)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ServiceError({name: _("This field cannot be changed here.") for name in unknown})
+    now = now or timezone.now()
+    if "subject" in changes:
+        changes["subject"] = _check_subject(changes["subject"])
+    if "priority" in changes:
+        changes["priority"] = _check_priority(changes["priority"])
+    if "topic" in changes and changes["topic"] is not None and not changes["topic"].is_active:
+        raise ServiceError({"topic_id": _("This topic is archived.")})
+    changed = []
+    for name, new in changes.items():
+        old = getattr(case, name)
+        if old == new:
+            continue
+        setattr(case, name, new)
+        changed.append(name)
+        old_label = case._meta.get_field(name)
+        _event(case, actor, EventKind.FIELD_CHANGED, field=name,
+               old=_display(old_label, old), new=_display(old_label, new), at=now)
+    if changed:
+        case.updated_at = now
+        case.save(update_fields=[*changed, "updated_at"])
+    return case
+
+
+def _display(field, value) -> str:
+    if value is None:
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+@transaction.atomic
+def message_add(
+    *,
+    actor: User | None,
+    case: Case,
+    body: str,
+    visibility: str,
+    interaction: Interaction | None = None,
+    author_kind: str = AuthorKind.STAFF,
+    now: datetime | None = None,
+) -> Message:
+    """Add an internal note or a client-visible reply.
+
+    Staff working a new case takes it into work; a client writing on a finished case
+    reopens it.
+    """
+    now = now or timezone.now()
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError({"body": _("The message is empty.")})
+    if len(body) > MAX_BODY:
+        raise ServiceError({"body": _("The message is longer than 20 000 characters.")})
+    if visibility not in MessageVisibility.values:
+        raise ServiceError({"visibility": _("Visibility must be internal or public.")})
+    if author_kind == AuthorKind.CLIENT and visibility != MessageVisibility.PUBLIC:
+        raise ServiceError({"visibility": _("A client's message is always public.")})
+    if author_kind == AuthorKind.STAFF and actor is not None:
+        if visibility == MessageVisibility.PUBLIC:
+            _require_editor(actor, case)
+    message = Message.objects.create(
+        case=case, interaction=interaction, author_kind=author_kind,
+        author=actor if author_kind == AuthorKind.STAFF else None,
+        visibility=visibility, body=body, created_at=now,
+    )
+    _event(case, actor, EventKind.MESSAGE_ADDED, field="visibility", new=visibility, at=now)
+    if author_kind == AuthorKind.STAFF and case.status == CaseStatus.NEW and (
+        actor is None or can_edit_case(user=actor, case=case)
+    ):
+        case_transition(actor=actor, case=case, to_status=CaseStatus.IN_PROGRESS, now=now)
+    elif author_kind == AuthorKind.CLIENT and case.status in (
+        CaseStatus.ANSWERED, CaseStatus.WAITING_CLIENT, CaseStatus.RESOLVED, CaseStatus.CLOSED
+    ):
+        case_transition(actor=None, case=case, to_status=CaseStatus.IN_PROGRESS, now=now)
+    else:
+        Case.objects.filter(pk=case.pk).update(updated_at=now)
+    return message

@@ -1,0 +1,178 @@
+"""Reads about clients. Every fetch checks who may see the client."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from otklik.accounts.models import Role, User
+from otklik.clients.models import Client, ClientSearchTerm, ContactPoint, Product, Restriction
+from otklik.common.phones import phone_digits
+from otklik.common.text import normalize
+
+
+def clients_visible_q(user: User) -> Q:
+    """Front-line staff may find any client who calls; specialists only their handoffs' clients."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.role == Role.SPECIALIST and not user.is_superuser:
+        from otklik.handoffs.models import Handoff
+
+        if user.department_id is None:
+            return Q(pk__in=[])
+        return Q(
+            Exists(
+                Handoff.objects.filter(
+                    case__client=OuterRef("pk"), department_id=user.department_id
+                )
+            )
+        )
+    return Q()
+
+
+def client_get_for_user(*, user: User, client_id: int) -> Client:
+    """Return the client if `user` may see them, else raise 404 (never reveal existence)."""
+    client = (
+        Client.objects.filter(clients_visible_q(user), pk=client_id)
+        .select_related("personal_manager")
+        .first()
+    )
+    if client is None:
+        raise Http404("client not found")
+    return client
+
+
+def client_list_for_user(*, user: User) -> QuerySet[Client]:
+    return Client.objects.filter(clients_visible_q(user)).select_related("personal_manager")
+
+
+def _search_keys(query: str) -> list[str]:
+    text = normalize(query)
+    if not text:
+        return []
+    keys = [text]
+    digits = phone_digits(text)
+    if digits and len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) - 6:
+        keys.append(digits)
+    compact = text.replace(" ", "")
+    if compact != text:
+        keys.append(compact)
+    return list(dict.fromkeys(keys))
+
+
+def client_search(*, user: User, query: str, limit: int = 20) -> list[Client]:
+    """Find clients by name, phone, e-mail, contract/account or card number (prefix match).
+
+    Each key is an index range scan over `ClientSearchTerm.term`, so the cost depends on
+    the number of matches, not on the number of clients.
+    """
+    keys = _search_keys(query)
+    if not keys or len(keys[0]) < 2:
+        return []
+    match = Q()
+    for key in keys:
+        match |= Q(term__gte=key, term__lt=key + "\uffff")
+    client_ids: list[int] = []
+    for cid in (
+        ClientSearchTerm.objects.filter(match).values_list("client_id", flat=True)[: limit * 5]
+    ):
+        if cid not in client_ids:
+            client_ids.append(cid)
+        if len(client_ids) >= limit:
+            break
+    if not client_ids:
+        return []
+    found = {
+        c.pk: c
+        for c in client_list_for_user(user=user)
+        .filter(pk__in=client_ids)
+        .prefetch_related(Prefetch("contacts", queryset=ContactPoint.objects.all()))
+    }
+    return [found[cid] for cid in client_ids if cid in found]
+
+
+@dataclass
+class ProductView:
+    """A product with its active restrictions and the products held within it."""
+
+    product: Product
+    restrictions: list[Restriction]
+    children: list["ProductView"] = field(default_factory=list)
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str  # "case" or "interaction"
+    obj: object
+
+
+@dataclass
+class ClientCard:
+    client: Client
+    contacts: list[ContactPoint]
+    products: list[ProductView]
+    open_cases: list
+    timeline: list[TimelineItem]
+
+    @property
+    def has_unreachable_contact(self) -> bool:
+        return any(c.reachability != "reachable" for c in self.contacts)
+
+
+def client_products(*, client: Client) -> list[ProductView]:
+    """Products as a tree (fund units under their ИИС), each with its active restrictions."""
+    products = list(
+        Product.objects.filter(client=client).prefetch_related(
+            Prefetch(
+                "restrictions",
+                queryset=Restriction.objects.filter(lifted_at__isnull=True),
+                to_attr="active_restrictions",
+            )
+        )
+    )
+    views = {p.pk: ProductView(product=p, restrictions=p.active_restrictions) for p in products}
+    roots: list[ProductView] = []
+    for product in products:
+        view = views[product.pk]
+        if product.parent_id and product.parent_id in views:
+            views[product.parent_id].children.append(view)
+        else:
+            roots.append(view)
+    return roots
+
+
+def client_timeline(*, user: User, client: Client, limit: int = 50) -> list[TimelineItem]:
+    """Earlier cases and contacts of the client as one list, newest first."""
+    from otklik.cases.models import Interaction
+    from otklik.cases.selectors import cases_visible_q
+
+    cases = (
+        client.cases.filter(cases_visible_q(user))
+        .select_related("topic", "owner")
+        .order_by("-created_at")[:limit]
+    )
+    interactions = (
+        Interaction.objects.filter(client=client)
+        .select_related("operator", "case")
+        .order_by("-started_at")[:limit]
+    )
+    items = [TimelineItem(at=c.created_at, kind="case", obj=c) for c in cases]
+    items += [TimelineItem(at=i.started_at, kind="interaction", obj=i) for i in interactions]
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]
+
+
+def client_card(*, user: User, client_id: int) -> ClientCard:
+    """Everything the operator needs about a client on one screen."""
+    from otklik.cases.selectors import cases_open_for_client
+
+    client = client_get_for_user(user=user, client_id=client_id)
+    return ClientCard(
+        client=client,
+        contacts=list(client.contacts.all()),
+        products=client_products(client=client),
+        open_cases=cases_open_for_client(user=user, client=client),
+        timeline=client_timeline(user=user, client=client),
+    )

@@ -1,0 +1,11 @@
+"""Errors raised by services; views and the API turn them into messages and 4xx answers."""
+
+from django.core.exceptions import ValidationError
+
+
+class ServiceError(ValidationError):
+    """A business rule refused the request. `message_dict` names the offending fields."""
+
+
+class ConflictError(ServiceError):
+    """The object changed meanwhile (another operator acted first); reload and retry."""

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from otklik.workspace import views
+
+app_name = "workspace"
+urlpatterns = [path("", views.queue, name="queue")]

@@ -1,0 +1,44 @@
+"""Shared fixtures: a named cast for permission boundaries (see ../shared/STYLE.md)."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from otklik.accounts.models import Department, Role, Team, User
+from tests.factories import DepartmentFactory, TeamFactory, UserFactory
+
+
+@dataclass
+class Cast:
+    team_a: Team
+    team_b: Team
+    security: Department
+    treasury: Department
+    alice: User  # operator, team A
+    olga: User  # senior operator, team A
+    bob: User  # operator, team B
+    sam: User  # specialist, security
+    tom: User  # specialist, treasury
+    sue: User  # supervisor
+    pavel: User  # personal manager, team B
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    team_a = TeamFactory(name="Вторая линия")
+    team_b = TeamFactory(name="Чат банка")
+    security = DepartmentFactory(code="security", name="Служба безопасности")
+    treasury = DepartmentFactory(code="treasury", name="Казначейство")
+    return Cast(
+        team_a=team_a,
+        team_b=team_b,
+        security=security,
+        treasury=treasury,
+        alice=UserFactory(username="alice", role=Role.OPERATOR, team=team_a),
+        olga=UserFactory(username="olga", role=Role.SENIOR_OPERATOR, team=team_a),
+        bob=UserFactory(username="bob", role=Role.OPERATOR, team=team_b),
+        sam=UserFactory(username="sam", role=Role.SPECIALIST, department=security),
+        tom=UserFactory(username="tom", role=Role.SPECIALIST, department=treasury),
+        sue=UserFactory(username="sue", role=Role.SUPERVISOR),
+        pavel=UserFactory(username="pavel", role=Role.PERSONAL_MANAGER, team=team_b),
+    )
