@@ -23,6 +23,12 @@ class Cast:
     pavel: User  # personal manager, team B
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 at production strength makes every login-using test slow; tests need no strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def cast(db) -> Cast:
     team_a = TeamFactory(name="Вторая линия")

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from otklik.accounts.models import Role, User
-from otklik.cases.models import Case, CaseEvent, Message
+from otklik.cases.models import Case, CaseEvent, Interaction, Message, Topic
 from otklik.clients.models import Client
 
 
@@ -134,3 +134,55 @@ def case_timeline(*, case: Case, include_internal: bool = True) -> list[CaseTime
     entries += [CaseTimelineEntry(e.created_at, "event", e) for e in events]
     entries.sort(key=lambda e: (e.at, 0 if e.kind == "event" else 1, e.obj.pk))
     return entries
+
+
+def topics_for_choice() -> list:
+    """Active topics for a topic drop-down (reference data, visible to every staff member)."""
+    from otklik.cases.models import Topic
+
+    return list(Topic.objects.filter(is_active=True).order_by("name"))
+
+
+def case_owner_choices(*, case: Case) -> list[User]:
+    """Who a case may be given to in the workspace: active front-line staff of its team.
+
+    The current owner is always included, so re-saving a form never drops them silently.
+    """
+    qs = User.objects.filter(is_active=True).exclude(role=Role.SPECIALIST)
+    if case.team_id is not None:
+        qs = qs.filter(team_id=case.team_id)
+    else:
+        qs = qs.none()
+    owners = list(qs.order_by("last_name", "first_name", "username")[:200])
+    if case.owner is not None and all(u.pk != case.owner_id for u in owners):
+        owners.insert(0, case.owner)
+    return owners
+
+
+def topic_list_active() -> QuerySet[Topic]:
+    """Topics an operator may pick for a case; archived ones stay only on old cases."""
+    return Topic.objects.filter(is_active=True).order_by("name", "id")
+
+
+def topic_get(*, topic_id: int) -> Topic | None:
+    """A topic by id, archived or not (the services refuse archived ones with a message)."""
+    return Topic.objects.filter(pk=topic_id).first()
+
+
+def interaction_list_for_user(
+    *, user: User, client_id: int | None = None, case_id: int | None = None
+) -> QuerySet[Interaction]:
+    """Interactions `user` may see: of a visible case, of a visible client, or their own.
+
+    Raises 404 when the named case or client is not visible, like the single-object reads.
+    """
+    from otklik.clients.selectors import client_get_for_user
+
+    qs = Interaction.objects.select_related("operator")
+    if case_id is not None:
+        qs = qs.filter(case=case_get_for_user(user=user, case_id=case_id))
+    if client_id is not None:
+        qs = qs.filter(client=client_get_for_user(user=user, client_id=client_id))
+    if case_id is None and client_id is None:
+        qs = qs.filter(operator=user)
+    return qs.order_by("-started_at", "-id")

@@ -178,7 +178,8 @@ def case_transition(*, actor: User | None, case: Case, to_status: str,
         raise ConflictError({"status": _("The case was changed by someone else; reload it.")})
     for name, value in fields.items():
         setattr(case, name, value)
-    kind = EventKind.REOPENED if current in REOPEN_FROM else EventKind.STATUS_CHANGED
+    reopened = current in REOPEN_FROM and is_open(to_status)
+    kind = EventKind.REOPENED if reopened else EventKind.STATUS_CHANGED
     _event(case, actor, kind, field="status", old=current, new=to_status, at=now)
     return case
 

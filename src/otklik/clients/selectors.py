@@ -176,3 +176,8 @@ def client_card(*, user: User, client_id: int) -> ClientCard:
         open_cases=cases_open_for_client(user=user, client=client),
         timeline=client_timeline(user=user, client=client),
     )
+
+
+def product_get_for_client(*, client: Client, product_id: int) -> Product | None:
+    """One of `client`'s products (e.g. the ИИС a new fund-units product is held within)."""
+    return Product.objects.filter(client=client, pk=product_id).first()
