@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Path, Schema
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from otklik.cases.models import CaseStatus, Direction, MessageVisibility
 from otklik.clients.models import ChannelKind, ProductKind, ProductStatus, Segment
@@ -61,6 +61,16 @@ PathId = Path[int, {"ge": 1, "le": MAX_ID}]
 PriorityValue = Annotated[int, Field(ge=1, le=4)]
 Channel = Literal[tuple(ChannelKind.values)]
 Status = Literal[tuple(CaseStatus.values)]
+
+
+class Input(BaseModel):
+    """A request body: a JSON object with known fields only (a typo is an error, not a no-op).
+
+    Plain pydantic rather than ninja's Schema, which would read attributes off any value
+    and so accept a JSON array as an empty PATCH.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -158,7 +168,7 @@ class ClientOut(Schema):
     created_at: datetime
 
 
-class ClientCreateIn(Schema):
+class ClientCreateIn(Input):
     last_name: Name100
     first_name: Name100
     patronymic: Text100 = ""
@@ -192,7 +202,7 @@ class ProductOut(Schema):
     active_restrictions: list[RestrictionOut]
 
 
-class ProductCreateIn(Schema):
+class ProductCreateIn(Input):
     kind: Literal[tuple(ProductKind.values)]
     name: Name200
     number: Text64 = ""
@@ -250,7 +260,7 @@ class CasePage(Page):
     items: list[CaseOut]
 
 
-class CaseCreateIn(Schema):
+class CaseCreateIn(Input):
     client_id: Id
     subject: Text300
     channel: Channel
@@ -259,7 +269,7 @@ class CaseCreateIn(Schema):
     description: Text20k = ""
 
 
-class CasePatchIn(Schema):
+class CasePatchIn(Input):
     """Only the fields sent are changed; null clears topic, owner or team."""
 
     subject: Text300 | None = None
@@ -269,7 +279,7 @@ class CasePatchIn(Schema):
     team_id: Id | None = None
 
 
-class TransitionIn(Schema):
+class TransitionIn(Input):
     status: Status
 
 
@@ -278,7 +288,7 @@ class TransitionsOut(Schema):
     allowed: list[str]
 
 
-class MessageIn(Schema):
+class MessageIn(Input):
     body: Text20k
     visibility: Literal[tuple(MessageVisibility.values)] = "internal"
 
@@ -325,7 +335,7 @@ class InteractionQuery(PageQuery):
     case_id: Id | None = None
 
 
-class InteractionIn(Schema):
+class InteractionIn(Input):
     """Continue a case (`case_id`) or open a new one (`subject`)."""
 
     client_id: Id

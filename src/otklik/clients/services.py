@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from otklik.clients.models import (
     ChannelKind,
@@ -55,10 +56,10 @@ def client_reindex(*, client: Client) -> None:
     )
 
 
-def _require(value: str, field: str, label: str) -> str:
+def _require(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ServiceError({field: f"{label} is required"})
+        raise ServiceError({field: _("This field is required.")})
     return value
 
 
@@ -78,8 +79,8 @@ def client_create(
 ) -> Client:
     """Create a client with their phones and e-mails, searchable at once."""
     client = Client(
-        last_name=_require(last_name, "last_name", "last name"),
-        first_name=_require(first_name, "first_name", "first name"),
+        last_name=_require(last_name, "last_name"),
+        first_name=_require(first_name, "first_name"),
         patronymic=(patronymic or "").strip(),
         birth_date=birth_date,
         segment=segment,
@@ -92,13 +93,17 @@ def client_create(
     for index, phone in enumerate(phones):
         digits = phone_digits(phone)
         if len(digits) != 10:
-            raise ServiceError({"phones": f"not a Russian phone number: {phone!r}"})
+            raise ServiceError(
+                {"phones": _("Not a Russian phone number: %(value)s") % {"value": phone}}
+            )
         ContactPoint.objects.create(client=client, kind=ChannelKind.PHONE, value=f"+7{digits}",
                                     is_primary=index == 0)
     for email in emails:
         contact = ContactPoint(client=client, kind=ChannelKind.EMAIL, value=email.strip())
         if "@" not in contact.value:
-            raise ServiceError({"emails": f"not an e-mail address: {email!r}"})
+            raise ServiceError(
+                {"emails": _("Not an e-mail address: %(value)s") % {"value": email}}
+            )
         contact.save()
     client_reindex(client=client)
     return client
@@ -110,7 +115,7 @@ def contact_point_set_reachability(
 ) -> ContactPoint:
     """Record whether the client can be reached on this contact right now, and why not."""
     if reachability not in Reachability.values:
-        raise ServiceError({"reachability": f"unknown value {reachability!r}"})
+        raise ServiceError({"reachability": _("Unknown reachability value.")})
     contact.reachability = reachability
     contact.reachability_note = note.strip()[:300]
     contact.save(update_fields=["reachability", "reachability_note", "updated_at"])
@@ -132,11 +137,11 @@ def product_create(
 ) -> Product:
     """Add a product after validating its typed details; the number becomes searchable."""
     if kind not in ProductKind.values:
-        raise ServiceError({"kind": f"unknown product kind {kind!r}"})
+        raise ServiceError({"kind": _("Unknown product kind «%(kind)s».") % {"kind": kind}})
     if parent is not None and parent.client_id != client.pk:
-        raise ServiceError({"parent": "the parent product belongs to another client"})
+        raise ServiceError({"parent": _("The parent product belongs to another client.")})
     product = Product(
-        client=client, kind=kind, name=_require(name, "name", "name"), number=number.strip(),
+        client=client, kind=kind, name=_require(name, "name"), number=number.strip(),
         details=validate_details(kind, details), parent=parent, provider=provider,
         status=status, opened_on=opened_on,
     )
