@@ -1,6 +1,7 @@
 """The case lifecycle: allowed moves succeed and are recorded, the rest are refused clearly."""
 
 import pytest
+from django.utils import translation
 
 from otklik.cases.lifecycle import TRANSITIONS
 from otklik.cases.models import Case, CaseEvent, CaseStatus, EventKind, MessageVisibility
@@ -49,9 +50,11 @@ def test_reopen_from_finished_states(cast, start):
 def test_new_case_cannot_be_closed_and_nothing_changes(cast):
     case = make_case(actor=cast.alice)
     events_before = CaseEvent.objects.filter(case=case).count()
-    with pytest.raises(ServiceError) as err:
+    with translation.override("ru"), pytest.raises(ServiceError) as err:
         case_transition(actor=cast.alice, case=case, to_status=S.CLOSED)
-    assert "resolve it first" in err.value.message_dict["status"][0]
+    assert err.value.message_dict["status"] == [
+        "Обращение в статусе «Новое» нельзя закрыть: сначала решите его."
+    ]
     case.refresh_from_db()
     assert case.status == S.NEW
     assert CaseEvent.objects.filter(case=case).count() == events_before

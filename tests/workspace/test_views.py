@@ -12,11 +12,8 @@ from otklik.clients.services import product_create, restriction_place
 from otklik.handoffs.models import Handoff
 from tests.factories import ClientFactory, TopicFactory, make_case, make_product
 
-PASSWORD = "pass-12345"
-
-
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 
@@ -76,7 +73,8 @@ def test_specialist_sees_handed_off_case_read_only(client, cast):
     assert "<fieldset disabled>" in html
     assert 'value="public"' not in html  # may not reply to the client
     response = client.post(reverse("workspace:case_transition", args=[case.pk]),
-                           {"status": CaseStatus.RESOLVED}, follow=True)
+                           {"status": CaseStatus.RESOLVED}, follow=True,
+                           HTTP_ACCEPT_LANGUAGE="en")
     case.refresh_from_db()
     assert case.status == CaseStatus.NEW
     assert "Department specialists answer through the handoff" in response.content.decode()
@@ -109,10 +107,11 @@ def test_case_page_shows_header_and_allowed_transitions(alice_client, cast):
 def test_invalid_transition_shows_service_message_and_changes_nothing(alice_client, cast):
     case = make_case(actor=cast.alice)
     response = alice_client.post(reverse("workspace:case_transition", args=[case.pk]),
-                                 {"status": CaseStatus.CLOSED}, follow=True)
+                                 {"status": CaseStatus.CLOSED}, follow=True,
+                                 HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "cannot be closed" in html or "нельзя закрыть" in html
+    assert "A case in status «New» cannot be closed: resolve it first." in html
     case.refresh_from_db()
     assert case.status == CaseStatus.NEW
     assert not case.events.filter(kind="status_changed").exists()
@@ -252,7 +251,9 @@ def test_card_shows_products_restrictions_and_reachability(alice_client, cast):
     product_create(client=person, kind="loan", name="Заём", number="Z-1",
                    details={"principal": "30000", "outstanding": "41000",
                             "court_status": "claim_filed", "court_case_number": "2-123/2026"})
-    card = make_product(person, "card", package="Премиум")
+    card = make_product(person, "card", details={"pan": "2200700000000007", "level": "Gold",
+                                                 "payment_system": "Мир", "expires": "12/29",
+                                                 "package": "Премиум"})
     restriction_place(product=card, kind=RestrictionKind.FRAUD_CHECK, reason="Проверка операции")
     product_create(client=person, kind="telecom_tariff", name="Тариф Всё",
                    details={"msisdn": "+7 999 000-11-22", "balance": "150.00",
