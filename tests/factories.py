@@ -44,7 +44,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pass-12345")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -67,32 +67,54 @@ class ClientFactory(factory.django.DjangoModelFactory):
     patronymic = "Сергеевич"
 
     @factory.post_generation
-    def phone(obj, create, extracted, **kwargs):  # noqa: N805
+    def phone(obj, create, extracted, **kwargs):
         if not create:
             return
         value = extracted or f"+7916{next(_phone_seq):07d}"
-        ContactPoint.objects.create(client=obj, kind=ChannelKind.PHONE, value=value,
-                                    is_primary=True)
+        ContactPoint.objects.create(
+            client=obj, kind=ChannelKind.PHONE, value=value, is_primary=True
+        )
         client_reindex(client=obj)
 
 
 def make_product(client: Client, kind: str = "card", **kwargs):
     defaults = {
-        "card": {"name": "Карта Мир", "details": {"pan": "2200700000000007"[:15] + "0",
-                                                   "payment_system": "Мир", "level": "Classic",
-                                                   "expires": "12/29"}},
+        "card": {
+            "name": "Карта Мир",
+            "details": {
+                "pan": "2200700000000007"[:15] + "0",
+                "payment_system": "Мир",
+                "level": "Classic",
+                "expires": "12/29",
+            },
+        },
     }
     params = {**defaults.get(kind, {}), **kwargs}
     if kind == "card":
         from otklik.common.luhn import luhn_complete
 
-        params["details"] = {**params["details"],
-                             "pan": luhn_complete(params["details"]["pan"][:15])}
+        params["details"] = {
+            **params["details"],
+            "pan": luhn_complete(params["details"]["pan"][:15]),
+        }
     return product_create(client=client, kind=kind, **params)
 
 
-def make_case(*, actor: User, client: Client | None = None, subject: str = "Вопрос клиента",
-              channel: str = ChannelKind.PHONE, now=None, **kwargs):
-    return case_open(actor=actor, client=client or ClientFactory(), subject=subject,
-                     channel=channel, now=now or timezone.now(),
-                     priority=kwargs.pop("priority", Priority.NORMAL), **kwargs)
+def make_case(
+    *,
+    actor: User,
+    client: Client | None = None,
+    subject: str = "Вопрос клиента",
+    channel: str = ChannelKind.PHONE,
+    now=None,
+    **kwargs,
+):
+    return case_open(
+        actor=actor,
+        client=client or ClientFactory(),
+        subject=subject,
+        channel=channel,
+        now=now or timezone.now(),
+        priority=kwargs.pop("priority", Priority.NORMAL),
+        **kwargs,
+    )

@@ -20,8 +20,16 @@ def _walk(case, actor, *statuses):
 
 def test_full_path_to_closed_is_recorded(cast):
     case = make_case(actor=cast.alice)
-    _walk(case, cast.alice, S.IN_PROGRESS, S.WAITING_DEPARTMENT, S.IN_PROGRESS, S.ANSWERED,
-          S.RESOLVED, S.CLOSED)
+    _walk(
+        case,
+        cast.alice,
+        S.IN_PROGRESS,
+        S.WAITING_DEPARTMENT,
+        S.IN_PROGRESS,
+        S.ANSWERED,
+        S.RESOLVED,
+        S.CLOSED,
+    )
     case.refresh_from_db()
     assert case.status == S.CLOSED and not case.is_open
     assert case.resolved_at and case.closed_at
@@ -29,9 +37,12 @@ def test_full_path_to_closed_is_recorded(cast):
         CaseEvent.objects.filter(case=case, field="status").values_list("old_value", "new_value")
     )
     assert moves == [
-        ("new", "in_progress"), ("in_progress", "waiting_department"),
-        ("waiting_department", "in_progress"), ("in_progress", "answered"),
-        ("answered", "resolved"), ("resolved", "closed"),
+        ("new", "in_progress"),
+        ("in_progress", "waiting_department"),
+        ("waiting_department", "in_progress"),
+        ("in_progress", "answered"),
+        ("answered", "resolved"),
+        ("resolved", "closed"),
     ]
     assert all(e.actor == cast.alice for e in CaseEvent.objects.filter(case=case))
 
@@ -100,8 +111,7 @@ def test_staff_message_takes_new_case_into_work(cast):
 def test_client_message_reopens_resolved_case(cast):
     case = make_case(actor=cast.alice)
     _walk(case, cast.alice, S.IN_PROGRESS, S.RESOLVED)
-    message_add(actor=None, case=case, body="Ещё вопрос", visibility="public",
-                author_kind="client")
+    message_add(actor=None, case=case, body="Ещё вопрос", visibility="public", author_kind="client")
     case.refresh_from_db()
     assert case.status == S.IN_PROGRESS and case.is_open
 
@@ -118,8 +128,10 @@ def test_field_changes_are_recorded_one_row_each(cast):
     case = make_case(actor=cast.alice)
     topic = TopicFactory(name="Закрытие ИИС")
     case_update(actor=cast.alice, case=case, topic=topic, priority=4, subject=case.subject)
-    rows = {e.field: (e.old_value, e.new_value) for e in
-            CaseEvent.objects.filter(case=case, kind=EventKind.FIELD_CHANGED)}
+    rows = {
+        e.field: (e.old_value, e.new_value)
+        for e in CaseEvent.objects.filter(case=case, kind=EventKind.FIELD_CHANGED)
+    }
     assert set(rows) == {"topic", "priority"}
     assert rows["topic"] == ("", "Закрытие ИИС")
 

@@ -96,8 +96,13 @@ def test_queue_filters_and_sorts(cast):
 def test_interaction_continues_the_case_and_reopens_it(cast):
     case = make_case(actor=cast.alice)
     case_transition(actor=cast.alice, case=case, to_status="resolved")
-    interaction = interaction_register(actor=cast.alice, client=case.client, channel="chat",
-                                       case=case, summary="Клиент вернулся в чат")
+    interaction = interaction_register(
+        actor=cast.alice,
+        client=case.client,
+        channel="chat",
+        case=case,
+        summary="Клиент вернулся в чат",
+    )
     case.refresh_from_db()
     assert interaction.case == case and case.status == "in_progress"
 
@@ -111,8 +116,9 @@ def test_interaction_cannot_attach_to_another_clients_case(cast):
 
 def test_interaction_opens_a_new_case(cast):
     client = ClientFactory()
-    interaction = interaction_register(actor=cast.alice, client=client, channel="phone",
-                                       new_case_subject="Хочу закрыть ИИС")
+    interaction = interaction_register(
+        actor=cast.alice, client=client, channel="phone", new_case_subject="Хочу закрыть ИИС"
+    )
     assert interaction.case.client == client
     assert interaction.case.owner == cast.alice
     assert interaction.case.team == cast.team_a

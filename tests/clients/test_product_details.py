@@ -18,8 +18,15 @@ def test_luhn():
 
 def test_card_with_bad_luhn_is_refused():
     with pytest.raises(Exception) as err:
-        validate_details("card", {"pan": "4561261212345464", "payment_system": "Visa",
-                                  "level": "Gold", "expires": "12/29"})
+        validate_details(
+            "card",
+            {
+                "pan": "4561261212345464",
+                "payment_system": "Visa",
+                "level": "Gold",
+                "expires": "12/29",
+            },
+        )
     assert "details.pan" in err.value.message_dict
 
 
@@ -41,8 +48,9 @@ def test_fund_units_frozen_normalised():
 
 
 def test_telecom_msisdn_normalised():
-    details = validate_details("telecom_tariff", {"msisdn": "8 (903) 111-22-33", "balance": "15",
-                                                  "reserved": "980.50"})
+    details = validate_details(
+        "telecom_tariff", {"msisdn": "8 (903) 111-22-33", "balance": "15", "reserved": "980.50"}
+    )
     assert details["msisdn"] == "9031112233" and details["reserved"] == "980.50"
 
 
@@ -50,6 +58,11 @@ def test_fund_units_held_on_iis_of_same_client_only(db):
     owner = ClientFactory()
     iis = product_create(client=owner, kind="iis", name="ИИС", details={"iis_type": 1})
     with pytest.raises(ServiceError) as err:
-        product_create(client=ClientFactory(), kind="fund_units", name="ОПИФ", parent=iis,
-                       details={"fund_type": "opif", "units": "1"})
+        product_create(
+            client=ClientFactory(),
+            kind="fund_units",
+            name="ОПИФ",
+            parent=iis,
+            details={"fund_type": "opif", "units": "1"},
+        )
     assert "parent" in err.value.message_dict

@@ -11,14 +11,31 @@ from tests.factories import make_product
 
 @pytest.fixture
 def ivanova(db):
-    return client_create(last_name="Иванова", first_name="Алёна", patronymic="Петровна",
-                         phones=["+7 (916) 123-45-67"], emails=["Alena.Ivanova@example.ru"])
+    return client_create(
+        last_name="Иванова",
+        first_name="Алёна",
+        patronymic="Петровна",
+        phones=["+7 (916) 123-45-67"],
+        emails=["Alena.Ivanova@example.ru"],
+    )
 
 
 @pytest.mark.parametrize(
     "query",
-    ["Иванова", "иванова", "ИВАН", "Иванова Алена", "алёна петровна", "алена", "+79161234567",
-     "8 916 123 45 67", "9161234567", "916 123", "alena.ivanova@", "ALENA.IVANOVA@EXAMPLE.RU"],
+    [
+        "Иванова",
+        "иванова",
+        "ИВАН",
+        "Иванова Алена",
+        "алёна петровна",
+        "алена",
+        "+79161234567",
+        "8 916 123 45 67",
+        "9161234567",
+        "916 123",
+        "alena.ivanova@",
+        "ALENA.IVANOVA@EXAMPLE.RU",
+    ],
 )
 def test_finds_by_name_phone_email(cast, ivanova, query):
     assert client_search(user=cast.alice, query=query) == [ivanova]
@@ -26,9 +43,12 @@ def test_finds_by_name_phone_email(cast, ivanova, query):
 
 def test_finds_by_contract_and_card_number(cast, ivanova):
     pan = luhn_complete("220070123456789")
-    make_product(ivanova, "card", name="Мир Премиум",
-                 details={"pan": pan, "payment_system": "Мир", "level": "Premium",
-                          "expires": "01/30"})
+    make_product(
+        ivanova,
+        "card",
+        name="Мир Премиум",
+        details={"pan": pan, "payment_system": "Мир", "level": "Premium", "expires": "01/30"},
+    )
     make_product(ivanova, "iis", name="ИИС", number="ИИС-2021/0457", details={"iis_type": 1})
     assert client_search(user=cast.alice, query=pan) == [ivanova]
     assert client_search(user=cast.alice, query="иис-2021/0457") == [ivanova]

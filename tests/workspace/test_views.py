@@ -1,5 +1,7 @@
 """Workspace views: who sees what, what the operator can do, and what gets logged."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +13,7 @@ from otklik.clients.models import ChannelKind, ContactPoint, Reachability, Restr
 from otklik.clients.services import product_create, restriction_place
 from otklik.handoffs.models import Handoff
 from tests.factories import ClientFactory, TopicFactory, make_case, make_product
+
 
 def login(client, user):
     client.force_login(user)
@@ -50,11 +53,14 @@ def test_bob_gets_404_on_alice_team_case(client, cast):
     case = make_case(actor=cast.alice)
     login(client, cast.bob)
     assert client.get(reverse("workspace:case_detail", args=[case.pk])).status_code == 404
-    response = client.post(reverse("workspace:case_transition", args=[case.pk]),
-                           {"status": CaseStatus.IN_PROGRESS})
+    response = client.post(
+        reverse("workspace:case_transition", args=[case.pk]), {"status": CaseStatus.IN_PROGRESS}
+    )
     assert response.status_code == 404
-    response = client.post(reverse("workspace:message_create", args=[case.pk]),
-                           {"body": "чужое", "visibility": "internal"})
+    response = client.post(
+        reverse("workspace:message_create", args=[case.pk]),
+        {"body": "чужое", "visibility": "internal"},
+    )
     assert response.status_code == 404
     case.refresh_from_db()
     assert case.status == CaseStatus.NEW
@@ -63,8 +69,13 @@ def test_bob_gets_404_on_alice_team_case(client, cast):
 
 def test_specialist_sees_handed_off_case_read_only(client, cast):
     case = make_case(actor=cast.alice)
-    Handoff.objects.create(case=case, department=cast.security, question="Проверьте операцию",
-                           created_by=cast.alice, created_at=timezone.now())
+    Handoff.objects.create(
+        case=case,
+        department=cast.security,
+        question="Проверьте операцию",
+        created_by=cast.alice,
+        created_at=timezone.now(),
+    )
     login(client, cast.sam)
     response = client.get(reverse("workspace:case_detail", args=[case.pk]))
     assert response.status_code == 200
@@ -72,9 +83,12 @@ def test_specialist_sees_handed_off_case_read_only(client, cast):
     assert 'name="status"' not in html  # no transition buttons
     assert "<fieldset disabled>" in html
     assert 'value="public"' not in html  # may not reply to the client
-    response = client.post(reverse("workspace:case_transition", args=[case.pk]),
-                           {"status": CaseStatus.RESOLVED}, follow=True,
-                           HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        reverse("workspace:case_transition", args=[case.pk]),
+        {"status": CaseStatus.RESOLVED},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.NEW
     assert "Department specialists answer through the handoff" in response.content.decode()
@@ -100,15 +114,22 @@ def test_case_page_shows_header_and_allowed_transitions(alice_client, cast):
     assert case.client.greeting_name in html
     assert 'value="in_progress"' in html
     assert 'name="status" value="closed"' not in html  # not allowed from "new"
-    assert AuditRecord.objects.filter(actor=cast.alice, action="case.view",
-                                      client=case.client, via="workspace").count() == 1
+    assert (
+        AuditRecord.objects.filter(
+            actor=cast.alice, action="case.view", client=case.client, via="workspace"
+        ).count()
+        == 1
+    )
 
 
 def test_invalid_transition_shows_service_message_and_changes_nothing(alice_client, cast):
     case = make_case(actor=cast.alice)
-    response = alice_client.post(reverse("workspace:case_transition", args=[case.pk]),
-                                 {"status": CaseStatus.CLOSED}, follow=True,
-                                 HTTP_ACCEPT_LANGUAGE="en")
+    response = alice_client.post(
+        reverse("workspace:case_transition", args=[case.pk]),
+        {"status": CaseStatus.CLOSED},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "A case in status «New» cannot be closed: resolve it first." in html
@@ -119,8 +140,9 @@ def test_invalid_transition_shows_service_message_and_changes_nothing(alice_clie
 
 def test_garbage_transition_does_not_crash(alice_client, cast):
     case = make_case(actor=cast.alice)
-    response = alice_client.post(reverse("workspace:case_transition", args=[case.pk]),
-                                 {"status": "<nonsense>"}, follow=True)
+    response = alice_client.post(
+        reverse("workspace:case_transition", args=[case.pk]), {"status": "<nonsense>"}, follow=True
+    )
     assert response.status_code == 200
     assert "&lt;nonsense&gt;" in response.content.decode()
     case.refresh_from_db()
@@ -129,12 +151,14 @@ def test_garbage_transition_does_not_crash(alice_client, cast):
 
 def test_valid_transition_is_recorded_with_translated_labels(alice_client, cast):
     case = make_case(actor=cast.alice)
-    alice_client.post(reverse("workspace:case_transition", args=[case.pk]),
-                      {"status": CaseStatus.WAITING_CLIENT})
+    alice_client.post(
+        reverse("workspace:case_transition", args=[case.pk]), {"status": CaseStatus.WAITING_CLIENT}
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.WAITING_CLIENT
-    html = alice_client.get(reverse("workspace:case_detail", args=[case.pk]),
-                            HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = alice_client.get(
+        reverse("workspace:case_detail", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "Waiting for client" in html
 
 
@@ -159,9 +183,11 @@ def test_message_add_with_htmx_returns_timeline(alice_client, cast):
 
 def test_message_add_without_js_redirects_and_appears(alice_client, cast):
     case = make_case(actor=cast.alice)
-    response = alice_client.post(reverse("workspace:message_create", args=[case.pk]),
-                                 {"body": "Внутренняя заметка", "visibility": "internal"},
-                                 follow=True)
+    response = alice_client.post(
+        reverse("workspace:message_create", args=[case.pk]),
+        {"body": "Внутренняя заметка", "visibility": "internal"},
+        follow=True,
+    )
     html = response.content.decode()
     assert "Внутренняя заметка" in html
     assert "msg-internal" in html
@@ -169,8 +195,11 @@ def test_message_add_without_js_redirects_and_appears(alice_client, cast):
 
 def test_empty_message_shows_error_and_keeps_choice(alice_client, cast):
     case = make_case(actor=cast.alice)
-    response = alice_client.post(reverse("workspace:message_create", args=[case.pk]),
-                                 {"body": "   ", "visibility": "public"}, HTTP_HX_REQUEST="true")
+    response = alice_client.post(
+        reverse("workspace:message_create", args=[case.pk]),
+        {"body": "   ", "visibility": "public"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert 'class="error"' in html
@@ -181,9 +210,10 @@ def test_empty_message_shows_error_and_keeps_choice(alice_client, cast):
 def test_case_edit_error_keeps_user_text(alice_client, cast):
     case = make_case(actor=cast.alice, subject="Старая тема")
     long_subject = "Очень длинная тема " * 20
-    response = alice_client.post(reverse("workspace:case_edit", args=[case.pk]),
-                                 {"subject": long_subject, "priority": "3",
-                                  "owner": str(cast.alice.pk), "topic": ""})
+    response = alice_client.post(
+        reverse("workspace:case_edit", args=[case.pk]),
+        {"subject": long_subject, "priority": "3", "owner": str(cast.alice.pk), "topic": ""},
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert "300" in html  # the service's message
@@ -196,22 +226,33 @@ def test_case_edit_error_keeps_user_text(alice_client, cast):
 def test_case_edit_changes_fields_and_history(alice_client, cast):
     topic = TopicFactory(name="Судебное взыскание")
     case = make_case(actor=cast.alice)
-    response = alice_client.post(reverse("workspace:case_edit", args=[case.pk]),
-                                 {"subject": "Долг в суде", "priority": "4",
-                                  "owner": str(cast.olga.pk), "topic": str(topic.pk)})
+    response = alice_client.post(
+        reverse("workspace:case_edit", args=[case.pk]),
+        {
+            "subject": "Долг в суде",
+            "priority": "4",
+            "owner": str(cast.olga.pk),
+            "topic": str(topic.pk),
+        },
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.subject, case.priority, case.owner, case.topic) == (
-        "Долг в суде", 4, cast.olga, topic)
+        "Долг в суде",
+        4,
+        cast.olga,
+        topic,
+    )
     html = alice_client.get(reverse("workspace:case_detail", args=[case.pk])).content.decode()
     assert "Долг в суде" in html and "Судебное взыскание" in html
 
 
 def test_case_edit_rejects_owner_from_another_team(alice_client, cast):
     case = make_case(actor=cast.alice)
-    response = alice_client.post(reverse("workspace:case_edit", args=[case.pk]),
-                                 {"subject": case.subject, "priority": "2",
-                                  "owner": str(cast.bob.pk), "topic": ""})
+    response = alice_client.post(
+        reverse("workspace:case_edit", args=[case.pk]),
+        {"subject": case.subject, "priority": "2", "owner": str(cast.bob.pk), "topic": ""},
+    )
     assert response.status_code == 422
     case.refresh_from_db()
     assert case.owner == cast.alice
@@ -230,9 +271,13 @@ def test_card_view_writes_audit_record(alice_client, cast):
 
 def test_card_escapes_client_text(alice_client, cast):
     person = ClientFactory(preferences="<script>alert('x')</script>")
-    ContactPoint.objects.create(client=person, kind=ChannelKind.EMAIL, value="a@example.ru",
-                                reachability=Reachability.LIMITED,
-                                reachability_note="<script>alert(1)</script> за границей")
+    ContactPoint.objects.create(
+        client=person,
+        kind=ChannelKind.EMAIL,
+        value="a@example.ru",
+        reachability=Reachability.LIMITED,
+        reachability_note="<script>alert(1)</script> за границей",
+    )
     html = alice_client.get(reverse("workspace:client_card", args=[person.pk])).content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; за границей" in html
@@ -241,25 +286,55 @@ def test_card_escapes_client_text(alice_client, cast):
 def test_card_shows_products_restrictions_and_reachability(alice_client, cast):
     person = ClientFactory(address_as="Александр Анатольевич")
     ContactPoint.objects.create(
-        client=person, kind=ChannelKind.PHONE, value="+79990001122",
+        client=person,
+        kind=ChannelKind.PHONE,
+        value="+79990001122",
         reachability=Reachability.UNREACHABLE,
-        reachability_note="за границей: звонки с коротких номеров не проходят")
-    iis = product_create(client=person, kind="iis", name="ИИС", number="IIS-77",
-                         details={"iis_type": 2})
-    product_create(client=person, kind="fund_units", name="Фонд облигаций", parent=iis,
-                   details={"fund_type": "opif", "units": "12.5", "frozen": True})
-    product_create(client=person, kind="loan", name="Заём", number="Z-1",
-                   details={"principal": "30000", "outstanding": "41000",
-                            "court_status": "claim_filed", "court_case_number": "2-123/2026"})
-    card = make_product(person, "card", details={"pan": "2200700000000007", "level": "Gold",
-                                                 "payment_system": "Мир", "expires": "12/29",
-                                                 "package": "Премиум"})
+        reachability_note="за границей: звонки с коротких номеров не проходят",
+    )
+    iis = product_create(
+        client=person, kind="iis", name="ИИС", number="IIS-77", details={"iis_type": 2}
+    )
+    product_create(
+        client=person,
+        kind="fund_units",
+        name="Фонд облигаций",
+        parent=iis,
+        details={"fund_type": "opif", "units": "12.5", "frozen": True},
+    )
+    product_create(
+        client=person,
+        kind="loan",
+        name="Заём",
+        number="Z-1",
+        details={
+            "principal": "30000",
+            "outstanding": "41000",
+            "court_status": "claim_filed",
+            "court_case_number": "2-123/2026",
+        },
+    )
+    card = make_product(
+        person,
+        "card",
+        details={
+            "pan": "2200700000000007",
+            "level": "Gold",
+            "payment_system": "Мир",
+            "expires": "12/29",
+            "package": "Премиум",
+        },
+    )
     restriction_place(product=card, kind=RestrictionKind.FRAUD_CHECK, reason="Проверка операции")
-    product_create(client=person, kind="telecom_tariff", name="Тариф Всё",
-                   details={"msisdn": "+7 999 000-11-22", "balance": "150.00",
-                            "reserved": "90.00"})
-    html = alice_client.get(reverse("workspace:client_card", args=[person.pk]),
-                            HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    product_create(
+        client=person,
+        kind="telecom_tariff",
+        name="Тариф Всё",
+        details={"msisdn": "+7 999 000-11-22", "balance": "150.00", "reserved": "90.00"},
+    )
+    html = alice_client.get(
+        reverse("workspace:client_card", args=[person.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
     assert "Александр Анатольевич" in html
     assert "за границей: звонки с коротких номеров не проходят" in html
     assert "reach-unreachable" in html
@@ -275,29 +350,41 @@ def test_card_shows_products_restrictions_and_reachability(alice_client, cast):
 def test_intake_in_three_clicks_creates_case_and_interaction(alice_client, cast):
     person = ClientFactory()
     topic = TopicFactory(name="Карты")
-    response = alice_client.get(reverse("workspace:intake_form", args=[person.pk]),
-                                {"channel": "chat"}, HTTP_HX_REQUEST="true")
+    response = alice_client.get(
+        reverse("workspace:intake_form", args=[person.pk]),
+        {"channel": "chat"},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200
     assert 'value="chat"' in response.content.decode()
     response = alice_client.post(
         reverse("workspace:intake_submit", args=[person.pk]),
-        {"channel": "chat", "subject": "Не проходит оплата", "topic": str(topic.pk),
-         "priority": "3"},
+        {
+            "channel": "chat",
+            "subject": "Не проходит оплата",
+            "topic": str(topic.pk),
+            "priority": "3",
+        },
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     case = person.cases.get()
     assert response["HX-Redirect"] == reverse("workspace:case_detail", args=[case.pk])
     assert (case.subject, case.channel, case.topic, case.priority) == (
-        "Не проходит оплата", "chat", topic, 3)
+        "Не проходит оплата",
+        "chat",
+        topic,
+        3,
+    )
     assert case.interactions.get().channel == "chat"
 
 
 def test_intake_without_subject_keeps_form_with_error(alice_client, cast):
     person = ClientFactory()
-    response = alice_client.post(reverse("workspace:intake_submit", args=[person.pk]),
-                                 {"channel": "phone", "subject": "", "priority": "4",
-                                  "summary": "звонил из Турции"})
+    response = alice_client.post(
+        reverse("workspace:intake_submit", args=[person.pk]),
+        {"channel": "phone", "subject": "", "priority": "4", "summary": "звонил из Турции"},
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert "звонил из Турции" in html
@@ -308,8 +395,9 @@ def test_intake_without_subject_keeps_form_with_error(alice_client, cast):
 def test_continue_on_channel_registers_interaction(alice_client, cast):
     case = make_case(actor=cast.alice)
     case_transition(actor=cast.alice, case=case, to_status=CaseStatus.WAITING_CLIENT)
-    response = alice_client.post(reverse("workspace:case_continue", args=[case.pk]),
-                                 {"channel": "portal"})
+    response = alice_client.post(
+        reverse("workspace:case_continue", args=[case.pk]), {"channel": "portal"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("workspace:case_detail", args=[case.pk])
     assert case.interactions.get().channel == "portal"
@@ -332,10 +420,15 @@ def test_search_finds_by_phone_in_any_format(alice_client, cast, query):
 
 def test_search_live_fragment_and_contract_number(alice_client, cast):
     person = ClientFactory(last_name="Договоров")
-    product_create(client=person, kind="iis", name="ИИС", number="ИИС-2024/77",
-                   details={"iis_type": 3})
-    response = alice_client.get(reverse("workspace:client_search"), {"q": "иис-2024"},
-                                HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results")
+    product_create(
+        client=person, kind="iis", name="ИИС", number="ИИС-2024/77", details={"iis_type": 3}
+    )
+    response = alice_client.get(
+        reverse("workspace:client_search"),
+        {"q": "иис-2024"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="search-results",
+    )
     html = response.content.decode()
     assert "<html" not in html  # a fragment for htmx
     assert "Договоров" in html
@@ -360,8 +453,12 @@ def test_queue_lists_team_cases_and_filters(alice_client, cast):
     assert "Чужая команда" not in html
     html = alice_client.get(reverse("workspace:queue"), {"scope": "mine"}).content.decode()
     assert "Обращение Ольги" not in html and "Моё обращение" in html
-    response = alice_client.get(reverse("workspace:queue"), {"channel": "chat"},
-                                HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-results")
+    response = alice_client.get(
+        reverse("workspace:queue"),
+        {"channel": "chat"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="queue-results",
+    )
     html = response.content.decode()
     assert "<html" not in html
     assert mine.subject in html and "Обращение Ольги" not in html
@@ -380,8 +477,7 @@ def test_queue_scope_all_only_for_supervisors(client, cast):
 
 
 def test_queue_overdue_highlighted(alice_client, cast):
-    old = make_case(actor=cast.alice, subject="Просрочено",
-                    now=timezone.now() - timezone.timedelta(days=10))
+    old = make_case(actor=cast.alice, subject="Просрочено", now=timezone.now() - timedelta(days=10))
     html = alice_client.get(reverse("workspace:queue"), {"overdue": "1"}).content.decode()
     assert old.subject in html and "row-overdue" in html
 

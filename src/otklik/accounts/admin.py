@@ -7,8 +7,15 @@ from otklik.accounts.models import ApiToken, Department, Team, User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "last_name", "first_name", "role", "team", "department",
-                    "is_active")
+    list_display = (
+        "username",
+        "last_name",
+        "first_name",
+        "role",
+        "team",
+        "department",
+        "is_active",
+    )
     list_filter = ("role", "team", "department", "is_active", "is_staff")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
@@ -16,8 +23,10 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        (_("Contact centre"), {"fields": ("first_name", "last_name", "role", "team",
-                                          "department")}),
+        (
+            _("Contact centre"),
+            {"fields": ("first_name", "last_name", "role", "team", "department")},
+        ),
     )
 
 

@@ -7,8 +7,16 @@ from otklik.audit.models import AuditRecord
 class AuditRecordAdmin(admin.ModelAdmin):
     """Read-only: the access log is append-only."""
 
-    list_display = ("created_at", "actor", "action", "client", "object_type", "object_id", "via",
-                    "ip")
+    list_display = (
+        "created_at",
+        "actor",
+        "action",
+        "client",
+        "object_type",
+        "object_id",
+        "via",
+        "ip",
+    )
     list_filter = ("action", "via")
     date_hierarchy = "created_at"
     list_select_related = ("actor", "client")

@@ -34,15 +34,30 @@ def audit_record(
     )
 
 
-def audit_records_bulk(*, actor, action: str, via: str, client_ids: list[int],
-                       request: HttpRequest | None = None, detail: str = "") -> None:
+def audit_records_bulk(
+    *,
+    actor,
+    action: str,
+    via: str,
+    client_ids: list[int],
+    request: HttpRequest | None = None,
+    detail: str = "",
+) -> None:
     """Record one access per client shown in a list (search results, API pages)."""
     ip = _client_ip(request)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     AuditRecord.objects.bulk_create(
         [
-            AuditRecord(actor=actor_obj, action=action, client_id=cid, object_type="client",
-                        object_id=str(cid), via=via, ip=ip, detail=detail[:300])
+            AuditRecord(
+                actor=actor_obj,
+                action=action,
+                client_id=cid,
+                object_type="client",
+                object_id=str(cid),
+                via=via,
+                ip=ip,
+                detail=detail[:300],
+            )
             for cid in client_ids
         ]
     )

@@ -12,11 +12,18 @@ class Topic(models.Model):
 
     name = models.CharField(_("name"), max_length=150, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent topic"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent topic"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     default_team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("default team"), null=True, blank=True,
+        "accounts.Team",
+        verbose_name=_("default team"),
+        null=True,
+        blank=True,
         on_delete=models.SET_NULL,
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -64,7 +71,11 @@ class Case(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=300)
     topic = models.ForeignKey(
-        Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT,
+        Topic,
+        verbose_name=_("topic"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="cases",
     )
     status = models.CharField(
@@ -75,15 +86,26 @@ class Case(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=16, choices=ChannelKind.choices)
     team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("team"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="cases",
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="owned_cases",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_cases",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), db_index=True)
@@ -136,12 +158,17 @@ class Interaction(models.Model):
         _("direction"), max_length=8, choices=Direction.choices, default=Direction.INBOUND
     )
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="interactions",
     )
     summary = models.TextField(_("summary"), blank=True)
     external_ref = models.CharField(
-        _("external reference"), max_length=100, blank=True,
+        _("external reference"),
+        max_length=100,
+        blank=True,
         help_text=_("Call id from telephony, chat id, message id."),
     )
     started_at = models.DateTimeField(_("started"))
@@ -180,12 +207,13 @@ class Message(models.Model):
     )
     author_kind = models.CharField(max_length=8, choices=AuthorKind.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
-    visibility = models.CharField(
-        _("visibility"), max_length=8, choices=MessageVisibility.choices
-    )
+    visibility = models.CharField(_("visibility"), max_length=8, choices=MessageVisibility.choices)
     body = models.TextField(_("text"))
     created_at = models.DateTimeField(_("created"))
 
@@ -214,7 +242,10 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     kind = models.CharField(max_length=24, choices=EventKind.choices)

@@ -136,24 +136,19 @@ def case_timeline(*, case: Case, include_internal: bool = True) -> list[CaseTime
     return entries
 
 
-def topics_for_choice() -> list:
-    """Active topics for a topic drop-down (reference data, visible to every staff member)."""
-    from otklik.cases.models import Topic
-
-    return list(Topic.objects.filter(is_active=True).order_by("name"))
-
-
 def case_owner_choices(*, case: Case) -> list[User]:
     """Who a case may be given to in the workspace: active front-line staff of its team.
 
     The current owner is always included, so re-saving a form never drops them silently.
     """
-    qs = User.objects.filter(is_active=True).exclude(role=Role.SPECIALIST)
-    if case.team_id is not None:
-        qs = qs.filter(team_id=case.team_id)
+    if case.team_id is None:
+        owners: list[User] = []
     else:
-        qs = qs.none()
-    owners = list(qs.order_by("last_name", "first_name", "username")[:200])
+        owners = list(
+            User.objects.filter(is_active=True, team_id=case.team_id)
+            .exclude(role=Role.SPECIALIST)
+            .order_by("last_name", "first_name", "username")[:200]
+        )
     if case.owner is not None and all(u.pk != case.owner_id for u in owners):
         owners.insert(0, case.owner)
     return owners

@@ -30,11 +30,24 @@ MAX_SUBJECT = 300
 MAX_BODY = 20_000
 
 
-def _event(case: Case, actor: User | None, kind: str, *, field: str = "", old: object = "",
-           new: object = "", at: datetime | None = None) -> CaseEvent:
+def _event(
+    case: Case,
+    actor: User | None,
+    kind: str,
+    *,
+    field: str = "",
+    old: object = "",
+    new: object = "",
+    at: datetime | None = None,
+) -> CaseEvent:
     return CaseEvent.objects.create(
-        case=case, actor=actor, kind=kind, field=field, old_value=str(old or "")[:300],
-        new_value=str(new or "")[:300], created_at=at or timezone.now(),
+        case=case,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value=str(old or "")[:300],
+        new_value=str(new or "")[:300],
+        created_at=at or timezone.now(),
     )
 
 
@@ -99,8 +112,9 @@ def case_open(
     )
     _event(case, actor, EventKind.CREATED, new=case.subject, at=now)
     if description.strip():
-        message_add(actor=actor, case=case, body=description,
-                    visibility=MessageVisibility.INTERNAL, now=now)
+        message_add(
+            actor=actor, case=case, body=description, visibility=MessageVisibility.INTERNAL, now=now
+        )
     return case
 
 
@@ -134,15 +148,28 @@ def interaction_register(
     if case is not None and case.client_id != client.pk:
         raise ServiceError({"case_id": _("This case belongs to another client.")})
     if case is None:
-        case = case_open(actor=actor, client=client, subject=new_case_subject, channel=channel,
-                         topic=topic, priority=priority, now=now)
+        case = case_open(
+            actor=actor,
+            client=client,
+            subject=new_case_subject,
+            channel=channel,
+            topic=topic,
+            priority=priority,
+            now=now,
+        )
     else:
         _require_editor(actor, case)
         if not is_open(case.status):
             case_transition(actor=actor, case=case, to_status=CaseStatus.IN_PROGRESS, now=now)
     interaction = Interaction.objects.create(
-        client=client, case=case, channel=channel, direction=direction, operator=actor,
-        summary=summary.strip(), external_ref=external_ref.strip()[:100], started_at=now,
+        client=client,
+        case=case,
+        channel=channel,
+        direction=direction,
+        operator=actor,
+        summary=summary.strip(),
+        external_ref=external_ref.strip()[:100],
+        started_at=now,
     )
     _event(case, actor, EventKind.INTERACTION_LINKED, field="channel", new=channel, at=now)
     Case.objects.filter(pk=case.pk).update(updated_at=now)
@@ -150,8 +177,9 @@ def interaction_register(
 
 
 @transaction.atomic
-def case_transition(*, actor: User | None, case: Case, to_status: str,
-                    now: datetime | None = None) -> Case:
+def case_transition(
+    *, actor: User | None, case: Case, to_status: str, now: datetime | None = None
+) -> Case:
     """Move a case to another status if the lifecycle allows it; record the change.
 
     The update is conditional on the status the caller saw, so two operators acting at
@@ -209,8 +237,15 @@ def case_update(*, actor: User, case: Case, now: datetime | None = None, **chang
         setattr(case, name, new)
         changed.append(name)
         old_label = case._meta.get_field(name)
-        _event(case, actor, EventKind.FIELD_CHANGED, field=name,
-               old=_display(old_label, old), new=_display(old_label, new), at=now)
+        _event(
+            case,
+            actor,
+            EventKind.FIELD_CHANGED,
+            field=name,
+            old=_display(old_label, old),
+            new=_display(old_label, new),
+            at=now,
+        )
     if changed:
         case.updated_at = now
         case.save(update_fields=[*changed, "updated_at"])
@@ -251,21 +286,29 @@ def message_add(
         raise ServiceError({"visibility": _("Visibility must be internal or public.")})
     if author_kind == AuthorKind.CLIENT and visibility != MessageVisibility.PUBLIC:
         raise ServiceError({"visibility": _("A client's message is always public.")})
-    if author_kind == AuthorKind.STAFF and actor is not None:
-        if visibility == MessageVisibility.PUBLIC:
-            _require_editor(actor, case)
+    if author_kind == AuthorKind.STAFF and actor is not None and visibility == "public":
+        _require_editor(actor, case)
     message = Message.objects.create(
-        case=case, interaction=interaction, author_kind=author_kind,
+        case=case,
+        interaction=interaction,
+        author_kind=author_kind,
         author=actor if author_kind == AuthorKind.STAFF else None,
-        visibility=visibility, body=body, created_at=now,
+        visibility=visibility,
+        body=body,
+        created_at=now,
     )
     _event(case, actor, EventKind.MESSAGE_ADDED, field="visibility", new=visibility, at=now)
-    if author_kind == AuthorKind.STAFF and case.status == CaseStatus.NEW and (
-        actor is None or can_edit_case(user=actor, case=case)
+    if (
+        author_kind == AuthorKind.STAFF
+        and case.status == CaseStatus.NEW
+        and (actor is None or can_edit_case(user=actor, case=case))
     ):
         case_transition(actor=actor, case=case, to_status=CaseStatus.IN_PROGRESS, now=now)
     elif author_kind == AuthorKind.CLIENT and case.status in (
-        CaseStatus.ANSWERED, CaseStatus.WAITING_CLIENT, CaseStatus.RESOLVED, CaseStatus.CLOSED
+        CaseStatus.ANSWERED,
+        CaseStatus.WAITING_CLIENT,
+        CaseStatus.RESOLVED,
+        CaseStatus.CLOSED,
     ):
         case_transition(actor=None, case=case, to_status=CaseStatus.IN_PROGRESS, now=now)
     else:

@@ -22,16 +22,25 @@ class Client(models.Model):
         _("segment"), max_length=16, choices=Segment.choices, default=Segment.MASS
     )
     address_as = models.CharField(
-        _("how to address"), max_length=200, blank=True,
+        _("how to address"),
+        max_length=200,
+        blank=True,
         help_text=_("E.g. «Александр Анатольевич», by name and patronymic."),
     )
     preferences = models.TextField(
-        _("preferences"), blank=True,
-        help_text=_("What matters to this client: preferred channel, time, topics to inform about."),
+        _("preferences"),
+        blank=True,
+        help_text=_(
+            "What matters to this client: preferred channel, time, topics to inform about."
+        ),
     )
     personal_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("personal manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="managed_clients",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personal manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_clients",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -76,11 +85,15 @@ class ContactPoint(models.Model):
     value = models.CharField(_("value"), max_length=200)
     is_primary = models.BooleanField(_("primary"), default=False)
     reachability = models.CharField(
-        _("reachability"), max_length=16, choices=Reachability.choices,
+        _("reachability"),
+        max_length=16,
+        choices=Reachability.choices,
         default=Reachability.REACHABLE,
     )
     reachability_note = models.CharField(
-        _("reachability note"), max_length=300, blank=True,
+        _("reachability note"),
+        max_length=300,
+        blank=True,
         help_text=_("E.g. «за границей: звонки с коротких номеров не проходят»."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -135,8 +148,13 @@ class Product(models.Model):
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="products")
     parent = models.ForeignKey(
-        "self", verbose_name=_("held within"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="children", help_text=_("E.g. fund units held on an ИИС contract."),
+        "self",
+        verbose_name=_("held within"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+        help_text=_("E.g. fund units held on an ИИС contract."),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=ProductKind.choices)
     name = models.CharField(_("name"), max_length=200)
@@ -184,7 +202,10 @@ class Restriction(models.Model):
     placed_at = models.DateTimeField(_("placed"))
     lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -4,7 +4,6 @@
 every write goes through `validate_details`, which rejects unknown or malformed fields.
 """
 
-
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -129,5 +128,3 @@ def validate_details(kind: str, details: dict | None) -> dict:
             errors[f"details.{field}"] = err["msg"]
         raise ValidationError(errors) from exc
     return parsed.model_dump(mode="json")
-
-

@@ -74,9 +74,9 @@ def client_search(*, user: User, query: str, limit: int = 20) -> list[Client]:
     for key in keys:
         match |= Q(term__gte=key, term__lt=key + "\uffff")
     client_ids: list[int] = []
-    for cid in (
-        ClientSearchTerm.objects.filter(match).values_list("client_id", flat=True)[: limit * 5]
-    ):
+    for cid in ClientSearchTerm.objects.filter(match).values_list("client_id", flat=True)[
+        : limit * 5
+    ]:
         if cid not in client_ids:
             client_ids.append(cid)
         if len(client_ids) >= limit:

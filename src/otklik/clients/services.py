@@ -24,8 +24,9 @@ from otklik.common.text import normalize
 
 def client_search_terms(client: Client) -> set[str]:
     """The keys under which a client can be found (see ClientSearchTerm)."""
-    last, first, middle = (normalize(x) for x in (client.last_name, client.first_name,
-                                                  client.patronymic))
+    last, first, middle = (
+        normalize(x) for x in (client.last_name, client.first_name, client.patronymic)
+    )
     terms = {t for t in (last, first, middle) if t}
     terms.add(normalize(f"{last} {first} {middle}"))
     terms.add(normalize(f"{first} {middle}"))
@@ -96,14 +97,13 @@ def client_create(
             raise ServiceError(
                 {"phones": _("Not a Russian phone number: %(value)s") % {"value": phone}}
             )
-        ContactPoint.objects.create(client=client, kind=ChannelKind.PHONE, value=f"+7{digits}",
-                                    is_primary=index == 0)
+        ContactPoint.objects.create(
+            client=client, kind=ChannelKind.PHONE, value=f"+7{digits}", is_primary=index == 0
+        )
     for email in emails:
         contact = ContactPoint(client=client, kind=ChannelKind.EMAIL, value=email.strip())
         if "@" not in contact.value:
-            raise ServiceError(
-                {"emails": _("Not an e-mail address: %(value)s") % {"value": email}}
-            )
+            raise ServiceError({"emails": _("Not an e-mail address: %(value)s") % {"value": email}})
         contact.save()
     client_reindex(client=client)
     return client
@@ -141,9 +141,15 @@ def product_create(
     if parent is not None and parent.client_id != client.pk:
         raise ServiceError({"parent": _("The parent product belongs to another client.")})
     product = Product(
-        client=client, kind=kind, name=_require(name, "name"), number=number.strip(),
-        details=validate_details(kind, details), parent=parent, provider=provider,
-        status=status, opened_on=opened_on,
+        client=client,
+        kind=kind,
+        name=_require(name, "name"),
+        number=number.strip(),
+        details=validate_details(kind, details),
+        parent=parent,
+        provider=provider,
+        status=status,
+        opened_on=opened_on,
     )
     product.full_clean(exclude=["details"])
     product.save()
@@ -152,10 +158,12 @@ def product_create(
 
 
 @transaction.atomic
-def restriction_place(*, product: Product, kind: str, reason: str = "", placed_at=None
-                      ) -> Restriction:
-    restriction = Restriction(product=product, kind=kind, reason=reason,
-                              placed_at=placed_at or timezone.now())
+def restriction_place(
+    *, product: Product, kind: str, reason: str = "", placed_at=None
+) -> Restriction:
+    restriction = Restriction(
+        product=product, kind=kind, reason=reason, placed_at=placed_at or timezone.now()
+    )
     restriction.full_clean()
     restriction.save()
     return restriction

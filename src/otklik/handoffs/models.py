@@ -18,7 +18,9 @@ class Handoff(models.Model):
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="handoffs")
     department = models.ForeignKey(
-        "accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT,
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
         related_name="handoffs",
     )
     question = models.TextField(_("question"))
@@ -29,7 +31,10 @@ class Handoff(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_handoffs",
     )
     answer = models.TextField(_("answer"), blank=True)

@@ -32,7 +32,8 @@ from otklik.cases.selectors import (
     case_queue,
     case_timeline,
     page_of,
-    topics_for_choice,
+    topic_get,
+    topic_list_active,
 )
 from otklik.clients.models import ChannelKind
 from otklik.clients.selectors import (
@@ -41,6 +42,8 @@ from otklik.clients.selectors import (
 from otklik.clients.selectors import (
     client_get_for_user,
     client_products,
+)
+from otklik.clients.selectors import (
     client_search as client_search_selector,
 )
 from otklik.common.errors import ServiceError
@@ -153,12 +156,17 @@ def client_search(request: HttpRequest) -> HttpResponse:
     results = client_search_selector(user=request.user, query=query) if query else []
     if results:
         audit_records_bulk(
-            actor=request.user, action="client.search", via=VIA, request=request,
-            client_ids=[c.pk for c in results], detail=f"q={query}",
+            actor=request.user,
+            action="client.search",
+            via=VIA,
+            request=request,
+            client_ids=[c.pk for c in results],
+            detail=f"q={query}",
         )
     context = {"query": query, "results": results, "searched": len(query) >= 2}
     if _is_htmx(request) and request.headers.get("HX-Target") in (
-        "search-results", "incoming-results",
+        "search-results",
+        "incoming-results",
     ):
         return render(request, "workspace/_search_results.html", context)
     return render(request, "workspace/client_search.html", context)
@@ -167,24 +175,32 @@ def client_search(request: HttpRequest) -> HttpResponse:
 # --- client card -------------------------------------------------------------------------
 
 
-def _intake_context(client, channel: str, values: dict | None = None,
-                    errors: dict | None = None) -> dict[str, Any]:
+def _intake_context(
+    client, channel: str, values: dict | None = None, errors: dict | None = None
+) -> dict[str, Any]:
     return {
         "client": client,
         "intake_channel": channel,
         "intake_channel_label": ChannelKind(channel).label,
         "intake_values": values or {"priority": str(Priority.NORMAL)},
         "intake_errors": errors or {},
-        "topics": topics_for_choice(),
+        "topics": list(topic_list_active()),
         "priorities": Priority.choices,
     }
 
 
-def _render_card(request: HttpRequest, client_id: int, *, status: int = 200,
-                 extra: dict | None = None) -> HttpResponse:
+def _render_card(
+    request: HttpRequest, client_id: int, *, status: int = 200, extra: dict | None = None
+) -> HttpResponse:
     card = client_card_selector(user=request.user, client_id=client_id)
-    audit_record(actor=request.user, action="client.view", via=VIA, client_id=card.client.pk,
-                 obj=card.client, request=request)
+    audit_record(
+        actor=request.user,
+        action="client.view",
+        via=VIA,
+        client_id=card.client.pk,
+        obj=card.client,
+        request=request,
+    )
     channel = request.GET.get("channel", ChannelKind.PHONE)
     if channel not in ChannelKind.values:
         channel = ChannelKind.PHONE
@@ -194,8 +210,9 @@ def _render_card(request: HttpRequest, client_id: int, *, status: int = 200,
         "intake_channels": [(c.value, c.label) for c in INTAKE_CHANNELS],
         "channels": ChannelKind.choices,
         "current_channel": channel,
-        "editable_case_ids": {c.pk for c in card.open_cases
-                              if can_edit_case(user=request.user, case=c)},
+        "editable_case_ids": {
+            c.pk for c in card.open_cases if can_edit_case(user=request.user, case=c)
+        },
     }
     intake = request.GET.get("intake", "")
     if intake in ChannelKind.values:
@@ -233,19 +250,22 @@ def intake_submit(request: HttpRequest, client_id: int) -> HttpResponse:
     post = request.POST
     channel = post.get("channel", "")
     values = {k: post.get(k, "") for k in ("subject", "topic", "priority", "summary")}
-    topics = {t.pk: t for t in topics_for_choice()}
     errors: dict[str, str] = {}
     topic = None
     if values["topic"]:
-        topic = topics.get(_int_or_none(values["topic"]) or 0)
+        topic = topic_get(topic_id=_int_or_none(values["topic"]) or 0)
         if topic is None:
             errors["topic"] = _("Choose a topic from the list.")
     priority = _int_or_none(values["priority"]) or Priority.NORMAL
     if not errors:
         try:
             interaction = case_services.interaction_register(
-                actor=request.user, client=client, channel=channel,
-                new_case_subject=values["subject"], topic=topic, priority=priority,
+                actor=request.user,
+                client=client,
+                channel=channel,
+                new_case_subject=values["subject"],
+                topic=topic,
+                priority=priority,
                 summary=values["summary"],
             )
         except ServiceError as exc:
@@ -253,10 +273,10 @@ def intake_submit(request: HttpRequest, client_id: int) -> HttpResponse:
             if "topic_id" in errors:
                 errors["topic"] = errors.pop("topic_id")
         else:
-            messages.success(request, _("Case %(ref)s opened.") % {
-                "ref": interaction.case.reference})
-            return _redirect(request, reverse("workspace:case_detail",
-                                              args=[interaction.case_id]))
+            messages.success(
+                request, _("Case %(ref)s opened.") % {"ref": interaction.case.reference}
+            )
+            return _redirect(request, reverse("workspace:case_detail", args=[interaction.case_id]))
     if channel not in ChannelKind.values:
         errors.setdefault("channel", _("Choose a channel."))
         channel = ChannelKind.PHONE
@@ -294,10 +314,12 @@ def _case_context(request: HttpRequest, case, **extra) -> dict[str, Any]:
         "client": case.client,
         "editable": editable,
         "targets": [(s, CaseStatus(s).label) for s in allowed_targets(case.status)]
-        if editable else [],
+        if editable
+        else [],
         "timeline": case_timeline(case=case),
         "now": timezone.now(),
-        "visibilities": MessageVisibility.choices if editable
+        "visibilities": MessageVisibility.choices
+        if editable
         else [(MessageVisibility.INTERNAL, MessageVisibility.INTERNAL.label)],
         "message_values": {"visibility": MessageVisibility.INTERNAL, "body": ""},
         "message_errors": {},
@@ -314,16 +336,24 @@ def _case_context(request: HttpRequest, case, **extra) -> dict[str, Any]:
 
 
 def _render_case(request: HttpRequest, case, *, status: int = 200, **extra) -> HttpResponse:
-    audit_record(actor=request.user, action="case.view", via=VIA, client_id=case.client_id,
-                 obj=case, request=request)
+    audit_record(
+        actor=request.user,
+        action="case.view",
+        via=VIA,
+        client_id=case.client_id,
+        obj=case,
+        request=request,
+    )
     context = _case_context(request, case, **extra)
-    context.update({
-        "contacts": list(case.client.contacts.all()),
-        "products": client_products(client=case.client),
-        "topics": topics_for_choice(),
-        "priorities": Priority.choices,
-        "owners": case_owner_choices(case=case),
-    })
+    context.update(
+        {
+            "contacts": list(case.client.contacts.all()),
+            "products": client_products(client=case.client),
+            "topics": list(topic_list_active()),
+            "priorities": Priority.choices,
+            "owners": case_owner_choices(case=case),
+        }
+    )
     return render(request, "workspace/case_detail.html", context, status=status)
 
 
@@ -345,8 +375,9 @@ def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
         for message in _errors(exc).values():
             messages.error(request, message)
     else:
-        messages.success(request, _("Status changed to «%(status)s».") % {
-            "status": case.get_status_display()})
+        messages.success(
+            request, _("Status changed to «%(status)s».") % {"status": case.get_status_display()}
+        )
     return _redirect(request, reverse("workspace:case_detail", args=[case.pk]))
 
 
@@ -359,15 +390,11 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
     errors: dict[str, str] = {}
     changes: dict[str, Any] = {"subject": values["subject"]}
     topic_id = _int_or_none(values["topic"])
-    if values["topic"]:
-        topic = next((t for t in topics_for_choice() if t.pk == topic_id), None)
-        if topic is None and topic_id == case.topic_id:
-            topic = case.topic  # an archived topic the case already has stays
-        if topic is None:
+    if topic_id != case.topic_id:  # an archived topic the case already has may stay
+        topic = topic_get(topic_id=topic_id) if topic_id else None
+        if values["topic"] and topic is None:
             errors["topic"] = _("Choose a topic from the list.")
         changes["topic"] = topic
-    else:
-        changes["topic"] = None
     priority = _int_or_none(values["priority"])
     if priority is None:
         errors["priority"] = _("Choose a priority.")
@@ -391,8 +418,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, _("Case saved."))
             return _redirect(request, reverse("workspace:case_detail", args=[case.pk]))
     case = case_get_for_user(user=request.user, case_id=case.pk)  # undo in-memory edits
-    return _render_case(request, case, status=UNPROCESSABLE, edit_values=values,
-                        edit_errors=errors)
+    return _render_case(request, case, status=UNPROCESSABLE, edit_values=values, edit_errors=errors)
 
 
 @login_required
@@ -400,22 +426,26 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
 def message_create(request: HttpRequest, case_id: int) -> HttpResponse:
     """Add a note or a reply. htmx gets the fresh form plus out-of-band header and timeline."""
     case = case_get_for_user(user=request.user, case_id=case_id)
-    values = {"body": request.POST.get("body", ""),
-              "visibility": request.POST.get("visibility", MessageVisibility.INTERNAL)}
+    values = {
+        "body": request.POST.get("body", ""),
+        "visibility": request.POST.get("visibility", MessageVisibility.INTERNAL),
+    }
     try:
-        case_services.message_add(actor=request.user, case=case, body=values["body"],
-                                  visibility=values["visibility"])
+        case_services.message_add(
+            actor=request.user, case=case, body=values["body"], visibility=values["visibility"]
+        )
     except ServiceError as exc:
         errors = _errors(exc)
         if _is_htmx(request):
             context = _case_context(request, case, message_values=values, message_errors=errors)
-            return render(request, "workspace/_message_form.html", context,
-                          status=UNPROCESSABLE)
-        return _render_case(request, case, status=UNPROCESSABLE, message_values=values,
-                            message_errors=errors)
+            return render(request, "workspace/_message_form.html", context, status=UNPROCESSABLE)
+        return _render_case(
+            request, case, status=UNPROCESSABLE, message_values=values, message_errors=errors
+        )
     if not _is_htmx(request):
         return HttpResponseRedirect(reverse("workspace:case_detail", args=[case.pk]) + "#timeline")
     case = case_get_for_user(user=request.user, case_id=case.pk)
-    context = _case_context(request, case, oob=True,
-                            message_values={"visibility": values["visibility"], "body": ""})
+    context = _case_context(
+        request, case, oob=True, message_values={"visibility": values["visibility"], "body": ""}
+    )
     return render(request, "workspace/_message_added.html", context)

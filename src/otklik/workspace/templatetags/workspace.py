@@ -78,7 +78,7 @@ def event_change(event) -> dict:
     elif event.kind == EventKind.FIELD_CHANGED and event.field:
         try:
             field_label = str(Case._meta.get_field(event.field).verbose_name)
-        except Exception:  # noqa: BLE001 - an old row may name a field that no longer exists
+        except Exception:  # an old row may name a field that no longer exists
             field_label = event.field
     return {"field": field_label, "old": old, "new": new}
 
