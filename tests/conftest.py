@@ -48,3 +48,13 @@ def cast(db) -> Cast:
         sue=UserFactory(username="sue", role=Role.SUPERVISOR),
         pavel=UserFactory(username="pavel", role=Role.PERSONAL_MANAGER, team=team_b),
     )
+
+
+# Browser fixtures (chromium_executable, browser, browser_page, artifacts_dir) for
+# @pytest.mark.browser tests; see tests/browser.py.
+from tests.browser import (  # noqa: E402
+    artifacts_dir,  # noqa: F401
+    browser,  # noqa: F401
+    browser_page,  # noqa: F401
+    chromium_executable,  # noqa: F401
+)

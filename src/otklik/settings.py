@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "otklik.clients",
     "otklik.cases",
     "otklik.handoffs",
+    "otklik.knowledge",
     "otklik.api",
     "otklik.workspace",
     "otklik.demo",

@@ -5,8 +5,13 @@ from django.urls import include, path
 from otklik.api.api import api
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="workspace/login.html"),
-         name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="workspace/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -21,8 +21,9 @@ class ApiClient:
 
     def post(self, path: str, body: dict | None = None, key: str | None = None):
         headers = {"Idempotency-Key": key} if key else {}
-        return self.http.post(path, json.dumps(body or {}), content_type="application/json",
-                              headers=headers)
+        return self.http.post(
+            path, json.dumps(body or {}), content_type="application/json", headers=headers
+        )
 
     def patch(self, path: str, body: dict):
         return self.http.patch(path, json.dumps(body), content_type="application/json")

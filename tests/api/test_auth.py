@@ -1,6 +1,7 @@
 """Who may call the API: bearer tokens, the workspace session with CSRF, nobody else."""
 
 import json
+import secrets
 
 import pytest
 from django.core.management import call_command
@@ -16,8 +17,9 @@ from tests.factories import ClientFactory, make_case
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("path", ["/api/clients", "/api/cases", "/api/topics",
-                                  "/api/interactions", "/api/cases/1"])
+@pytest.mark.parametrize(
+    "path", ["/api/clients", "/api/cases", "/api/topics", "/api/interactions", "/api/cases/1"]
+)
 def test_without_credentials_every_endpoint_answers_401_json(path):
     response = ApiClient(None).get(path)
     assert response.status_code == 401
@@ -66,10 +68,11 @@ def test_workspace_session_reads_and_writes_with_csrf(cast):
     assert refused.status_code == 403
     assert not Case.objects.exists()
 
-    http.get("/login/")  # sets the csrftoken cookie
-    csrf = http.cookies["csrftoken"].value
-    accepted = http.post("/api/cases", body, content_type="application/json",
-                         headers={"X-CSRFToken": csrf})
+    csrf = secrets.token_hex(16)  # a 32-character secret, as the workspace page would set
+    http.cookies["csrftoken"] = csrf
+    accepted = http.post(
+        "/api/cases", body, content_type="application/json", headers={"X-CSRFToken": csrf}
+    )
     assert accepted.status_code == 201
     assert Case.objects.get().created_by == cast.alice
 

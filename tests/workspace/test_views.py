@@ -504,3 +504,47 @@ def test_queue_does_not_n_plus_one(alice_client, cast, django_assert_max_num_que
     with django_assert_max_num_queries(small):
         response = alice_client.get(reverse("workspace:queue"))
     assert "B19" in response.content.decode()
+
+
+def test_message_text_is_escaped(alice_client, cast):
+    case = make_case(actor=cast.alice, subject="<img src=x onerror=alert(1)>")
+    alice_client.post(
+        reverse("workspace:message_create", args=[case.pk]),
+        {"body": "<script>alert('x')</script>\nвторая строка", "visibility": "internal"},
+    )
+    html = alice_client.get(reverse("workspace:case_detail", args=[case.pk])).content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;<br>вторая строка" in html
+
+
+def test_supervisor_without_team_sees_all_by_default(client, cast):
+    make_case(actor=cast.bob, subject="Чат банка: вопрос")
+    make_case(actor=cast.alice, subject="Вторая линия: вопрос")
+    login(client, cast.sue)
+    html = client.get(reverse("workspace:queue")).content.decode()
+    assert "Чат банка: вопрос" in html and "Вторая линия: вопрос" in html
+
+
+def test_queue_query_count_is_flat(alice_client, cast, django_assert_num_queries):
+    """Pin the exact number so a new lazy lookup in the template is noticed."""
+    make_case(actor=cast.alice, topic=TopicFactory(name="Карты"))
+    with django_assert_num_queries(4):  # session, user, user's team, one page of cases
+        alice_client.get(reverse("workspace:queue"))
+
+
+def test_language_switch_to_english_and_back(alice_client, cast):
+    queue = reverse("workspace:queue")
+    response = alice_client.post("/i18n/setlang/", {"language": "en", "next": queue})
+    assert response.status_code == 302 and response["Location"] == queue
+    assert "Incoming contact" in alice_client.get(queue).content.decode()
+    alice_client.post("/i18n/setlang/", {"language": "ru", "next": queue})
+    assert "Входящий контакт" in alice_client.get(queue).content.decode()
+
+
+def test_real_login_and_logout(client, cast):
+    response = client.post(reverse("login"), {"username": "alice", "password": "pass-12345"})
+    assert response.status_code == 302
+    assert client.get(reverse("workspace:queue")).status_code == 200
+    assert client.get(reverse("login")).status_code == 302  # already signed in
+    client.post(reverse("logout"))
+    assert client.get(reverse("workspace:queue")).status_code == 302

@@ -14,7 +14,7 @@ api = NinjaAPI(
     description=(
         "Clients, products, cases, interactions and messages. Authenticate with "
         "`Authorization: Bearer <token>` (see `manage.py create_api_token`) or the workspace "
-        "session. Errors: `{\"detail\": [{\"loc\", \"msg\", \"type\", \"field\"}]}`."
+        'session. Errors: `{"detail": [{"loc", "msg", "type", "field"}]}`.'
     ),
 )
 install_error_handlers(api)

@@ -112,8 +112,14 @@ def topic_or_error(topic_id: int | None) -> Topic | None:
 
 
 def _audit_case(request: HttpRequest, case: Case, action: str) -> None:
-    audit_record(actor=request.auth, action=action, via="api", client_id=case.client_id,
-                 obj=case, request=request)
+    audit_record(
+        actor=request.auth,
+        action=action,
+        via="api",
+        client_id=case.client_id,
+        obj=case,
+        request=request,
+    )
 
 
 @router.get("/topics", response={200: list[TopicOut], **READ_ERRORS})
@@ -127,16 +133,25 @@ def cases_list(request: HttpRequest, query: Query[CaseQuery]):
     """The queue: cases the caller may see, filtered and sorted, one page at a time."""
     user = request.auth
     filters = QueueFilters(
-        scope=query.scope, status=query.status, channel=query.channel or "",
-        topic_id=query.topic_id, client_id=query.client_id, overdue=query.overdue,
+        scope=query.scope,
+        status=query.status,
+        channel=query.channel or "",
+        topic_id=query.topic_id,
+        client_id=query.client_id,
+        overdue=query.overdue,
         sort=query.sort,
     )
     now = timezone.now()
     cases, has_next = page_of(
         case_queue(user=user, filters=filters, now=now), page=query.page, size=query.page_size
     )
-    audit_records_bulk(actor=user, action="case.list", via="api",
-                       client_ids=sorted({c.client_id for c in cases}), request=request)
+    audit_records_bulk(
+        actor=user,
+        action="case.list",
+        via="api",
+        client_ids=sorted({c.client_id for c in cases}),
+        request=request,
+    )
     return {
         "items": [case_out(c, now) for c in cases],
         "page": query.page,
@@ -164,15 +179,24 @@ def cases_create(
 
     def create() -> tuple[int, dict]:
         case = case_open(
-            actor=user, client=visible_client(user, payload.client_id),
-            subject=payload.subject, channel=payload.channel,
-            topic=topic_or_error(payload.topic_id), priority=payload.priority,
+            actor=user,
+            client=visible_client(user, payload.client_id),
+            subject=payload.subject,
+            channel=payload.channel,
+            topic=topic_or_error(payload.topic_id),
+            priority=payload.priority,
             description=payload.description,
         )
         return 201, CaseOut.model_validate(case_out(case)).model_dump(mode="json")
 
-    return idempotent(request=request, response=response, user=user, key=idempotency_key,
-                      payload=payload.model_dump(mode="json"), create=create)
+    return idempotent(
+        request=request,
+        response=response,
+        user=user,
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        create=create,
+    )
 
 
 @router.patch("/cases/{case_id}", response={200: CaseOut, **WRITE_ERRORS})
@@ -229,11 +253,16 @@ def cases_messages(request: HttpRequest, case_id: PathId, query: Query[PageQuery
     case = case_get_for_user(user=request.auth, case_id=case_id)
     messages, has_next = page_of(
         case.messages.select_related("author").order_by("created_at", "id"),
-        page=query.page, size=query.page_size,
+        page=query.page,
+        size=query.page_size,
     )
     _audit_case(request, case, "case.messages.view")
-    return {"items": [message_out(m) for m in messages], "page": query.page,
-            "page_size": query.page_size, "has_next": has_next}
+    return {
+        "items": [message_out(m) for m in messages],
+        "page": query.page,
+        "page_size": query.page_size,
+        "has_next": has_next,
+    }
 
 
 @router.post("/cases/{case_id}/messages", response={201: CaseMessageOut, **WRITE_ERRORS})
@@ -249,12 +278,19 @@ def cases_messages_create(
     case = case_get_for_user(user=user, case_id=case_id)
 
     def create() -> tuple[int, dict]:
-        message = message_add(actor=user, case=case, body=payload.body,
-                              visibility=payload.visibility)
+        message = message_add(
+            actor=user, case=case, body=payload.body, visibility=payload.visibility
+        )
         return 201, CaseMessageOut.model_validate(message_out(message)).model_dump(mode="json")
 
-    return idempotent(request=request, response=response, user=user, key=idempotency_key,
-                      payload=payload.model_dump(mode="json"), create=create)
+    return idempotent(
+        request=request,
+        response=response,
+        user=user,
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        create=create,
+    )
 
 
 @router.get("/cases/{case_id}/events", response={200: EventPage, **READ_ERRORS})
@@ -263,13 +299,20 @@ def cases_events(request: HttpRequest, case_id: PathId, query: Query[PageQuery])
     case = case_get_for_user(user=request.auth, case_id=case_id)
     events, has_next = page_of(
         case.events.select_related("actor").order_by("created_at", "id"),
-        page=query.page, size=query.page_size,
+        page=query.page,
+        size=query.page_size,
     )
     _audit_case(request, case, "case.events.view")
     items = [
-        {"id": e.pk, "kind": e.kind, "field": e.field, "old_value": e.old_value,
-         "new_value": e.new_value, "actor": user_ref(e.actor), "created_at": e.created_at}
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "field": e.field,
+            "old_value": e.old_value,
+            "new_value": e.new_value,
+            "actor": user_ref(e.actor),
+            "created_at": e.created_at,
+        }
         for e in events
     ]
-    return {"items": items, "page": query.page, "page_size": query.page_size,
-            "has_next": has_next}
+    return {"items": items, "page": query.page, "page_size": query.page_size, "has_next": has_next}

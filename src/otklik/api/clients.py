@@ -7,12 +7,12 @@ from ninja import Query, Router
 from otklik.accounts.selectors import user_get_active
 from otklik.api.idempotency import IdempotencyKeyHeader, idempotent
 from otklik.api.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
     ClientCreateIn,
     ClientOut,
     ClientPage,
     ClientQuery,
-    READ_ERRORS,
-    WRITE_ERRORS,
     PathId,
     ProductCreateIn,
     ProductOut,
@@ -63,10 +63,21 @@ def _flatten(views: list[ProductView]) -> list[dict]:
         product: Product = view.product
         out.append(
             {
-                **{f: getattr(product, f) for f in (
-                    "id", "parent_id", "kind", "name", "number", "status", "provider",
-                    "opened_on", "closed_on", "details",
-                )},
+                **{
+                    f: getattr(product, f)
+                    for f in (
+                        "id",
+                        "parent_id",
+                        "kind",
+                        "name",
+                        "number",
+                        "status",
+                        "provider",
+                        "opened_on",
+                        "closed_on",
+                        "details",
+                    )
+                },
                 "active_restrictions": view.restrictions,
             }
         )
@@ -101,8 +112,14 @@ def clients_list(request: HttpRequest, query: Query[ClientQuery]):
 def clients_get(request: HttpRequest, client_id: PathId):
     """The client card: contacts with reachability notes and the personal manager."""
     client = client_get_for_user(user=request.auth, client_id=client_id)
-    audit_record(actor=request.auth, action="client.view", via="api", client_id=client.pk,
-                 obj=client, request=request)
+    audit_record(
+        actor=request.auth,
+        action="client.view",
+        via="api",
+        client_id=client.pk,
+        obj=client,
+        request=request,
+    )
     return client_out(client)
 
 
@@ -110,8 +127,14 @@ def clients_get(request: HttpRequest, client_id: PathId):
 def clients_products(request: HttpRequest, client_id: PathId):
     """Products with typed details and active restrictions; children follow their parent."""
     client = client_get_for_user(user=request.auth, client_id=client_id)
-    audit_record(actor=request.auth, action="client.products.view", via="api",
-                 client_id=client.pk, obj=client, request=request)
+    audit_record(
+        actor=request.auth,
+        action="client.products.view",
+        via="api",
+        client_id=client.pk,
+        obj=client,
+        request=request,
+    )
     return _flatten(client_products(client=client))
 
 
@@ -132,18 +155,35 @@ def clients_create(
             if manager is None:
                 raise ServiceError({"personal_manager_id": _("No such active user.")})
         client = client_create(
-            last_name=payload.last_name, first_name=payload.first_name,
-            patronymic=payload.patronymic, birth_date=payload.birth_date,
-            segment=payload.segment, address_as=payload.address_as,
-            preferences=payload.preferences, personal_manager=manager,
-            phones=payload.phones, emails=payload.emails,
+            last_name=payload.last_name,
+            first_name=payload.first_name,
+            patronymic=payload.patronymic,
+            birth_date=payload.birth_date,
+            segment=payload.segment,
+            address_as=payload.address_as,
+            preferences=payload.preferences,
+            personal_manager=manager,
+            phones=payload.phones,
+            emails=payload.emails,
         )
-        audit_record(actor=user, action="client.create", via="api", client_id=client.pk,
-                     obj=client, request=request)
+        audit_record(
+            actor=user,
+            action="client.create",
+            via="api",
+            client_id=client.pk,
+            obj=client,
+            request=request,
+        )
         return 201, ClientOut.model_validate(client_out(client)).model_dump(mode="json")
 
-    return idempotent(request=request, response=response, user=user, key=idempotency_key,
-                      payload=payload.model_dump(mode="json"), create=create)
+    return idempotent(
+        request=request,
+        response=response,
+        user=user,
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        create=create,
+    )
 
 
 @router.post("/clients/{client_id}/products", response={201: ProductOut, **WRITE_ERRORS})
@@ -165,13 +205,24 @@ def clients_products_create(
             if parent is None:
                 raise ServiceError({"parent_id": _("The client has no such product.")})
         product = product_create(
-            client=client, kind=payload.kind, name=payload.name, number=payload.number,
-            details=payload.details, parent=parent, provider=payload.provider,
-            status=payload.status, opened_on=payload.opened_on,
+            client=client,
+            kind=payload.kind,
+            name=payload.name,
+            number=payload.number,
+            details=payload.details,
+            parent=parent,
+            provider=payload.provider,
+            status=payload.status,
+            opened_on=payload.opened_on,
         )
         body = _flatten([ProductView(product=product, restrictions=[])])[0]
         return 201, ProductOut.model_validate(body).model_dump(mode="json")
 
-    return idempotent(request=request, response=response, user=user, key=idempotency_key,
-                      payload=payload.model_dump(mode="json"), create=create)
-
+    return idempotent(
+        request=request,
+        response=response,
+        user=user,
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        create=create,
+    )

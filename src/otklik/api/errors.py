@@ -17,7 +17,7 @@ from otklik.common.errors import ConflictError
 
 
 def _field_of(loc: list) -> str:
-    """The dotted field path inside the request part (`body.payload.details.pan` → `details.pan`)."""
+    """The dotted path inside the request part: body.payload.details.pan → details.pan."""
     skip = 2 if loc and loc[0] == "body" and len(loc) > 1 else 1
     return ".".join(str(part) for part in loc[skip:])
 

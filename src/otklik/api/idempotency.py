@@ -24,7 +24,11 @@ HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 
 IdempotencyKeyHeader = Header(
-    None, alias=HEADER, min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+    None,
+    alias=HEADER,
+    min_length=1,
+    max_length=200,
+    pattern=r"^[\x21-\x7e]+$",
     description="Retrying with the same key and body replays the first response.",
 )
 
@@ -32,6 +36,10 @@ IdempotencyKeyHeader = Header(
 def _request_hash(payload: dict) -> str:
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _stored(user: User, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(user=user, key=key).first()
 
 
 def _replay(row: IdempotencyKey, endpoint: str, request_hash: str) -> tuple[int, dict]:
@@ -65,18 +73,22 @@ def idempotent(
         return Status(*create())
     endpoint = f"{request.method} {request.path}"[:200]
     request_hash = _request_hash(payload)
-    row = IdempotencyKey.objects.filter(user=user, key=key).first()
+    row = _stored(user, key)
     if row is None:
         try:
             with transaction.atomic():
                 status, body = create()
                 IdempotencyKey.objects.create(
-                    user=user, key=key, endpoint=endpoint, request_hash=request_hash,
-                    response_status=status, response_body=body,
+                    user=user,
+                    key=key,
+                    endpoint=endpoint,
+                    request_hash=request_hash,
+                    response_status=status,
+                    response_body=body,
                 )
                 return Status(status, body)
         except IntegrityError:
-            row = IdempotencyKey.objects.filter(user=user, key=key).first()
+            row = _stored(user, key)
             if row is None:  # the integrity error was not about the key
                 raise
     replayed = _replay(row, endpoint, request_hash)

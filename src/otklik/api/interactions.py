@@ -43,12 +43,22 @@ def interactions_list(request: HttpRequest, query: Query[InteractionQuery]):
     user = request.auth
     rows, has_next = page_of(
         interaction_list_for_user(user=user, client_id=query.client_id, case_id=query.case_id),
-        page=query.page, size=query.page_size,
+        page=query.page,
+        size=query.page_size,
     )
-    audit_records_bulk(actor=user, action="interaction.list", via="api",
-                       client_ids=sorted({i.client_id for i in rows}), request=request)
-    return {"items": [interaction_out(i) for i in rows], "page": query.page,
-            "page_size": query.page_size, "has_next": has_next}
+    audit_records_bulk(
+        actor=user,
+        action="interaction.list",
+        via="api",
+        client_ids=sorted({i.client_id for i in rows}),
+        request=request,
+    )
+    return {
+        "items": [interaction_out(i) for i in rows],
+        "page": query.page,
+        "page_size": query.page_size,
+        "has_next": has_next,
+    }
 
 
 @router.post("/interactions", response={201: InteractionOut, **WRITE_ERRORS})
@@ -65,14 +75,26 @@ def interactions_create(
         client = visible_client(user, payload.client_id)
         case = visible_case(user, payload.case_id) if payload.case_id is not None else None
         interaction = interaction_register(
-            actor=user, client=client, channel=payload.channel, case=case,
-            new_case_subject=payload.subject, topic=topic_or_error(payload.topic_id),
-            priority=payload.priority, direction=payload.direction, summary=payload.summary,
+            actor=user,
+            client=client,
+            channel=payload.channel,
+            case=case,
+            new_case_subject=payload.subject,
+            topic=topic_or_error(payload.topic_id),
+            priority=payload.priority,
+            direction=payload.direction,
+            summary=payload.summary,
             external_ref=payload.external_ref,
         )
         return 201, InteractionOut.model_validate(interaction_out(interaction)).model_dump(
             mode="json"
         )
 
-    return idempotent(request=request, response=response, user=user, key=idempotency_key,
-                      payload=payload.model_dump(mode="json"), create=create)
+    return idempotent(
+        request=request,
+        response=response,
+        user=user,
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        create=create,
+    )

@@ -116,7 +116,9 @@ class Page(Schema):
 class PageQuery(Schema):
     page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(
-        settings.QUEUE_PAGE_SIZE, ge=1, le=settings.API_MAX_PAGE_SIZE,
+        settings.QUEUE_PAGE_SIZE,
+        ge=1,
+        le=settings.API_MAX_PAGE_SIZE,
         description=f"At most {settings.API_MAX_PAGE_SIZE}",
     )
 

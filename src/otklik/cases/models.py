@@ -122,9 +122,13 @@ class Case(models.Model):
         indexes = [
             # Queue pages: one team's open cases by age, by priority, and overdue ones.
             models.Index(fields=["team", "is_open", "created_at"], name="case_team_open_age"),
+            # Priority descending in the index, as the queue sorts it (-priority, created_at):
+            # the page is read in index order instead of sorting every open case of the team.
             models.Index(
-                fields=["team", "is_open", "priority", "created_at"], name="case_team_open_prio"
+                fields=["team", "is_open", "-priority", "created_at"], name="case_team_open_prio"
             ),
+            # Supervisors' queue over all teams sorted by priority (e.g. overdue first).
+            models.Index(fields=["is_open", "-priority", "created_at"], name="case_open_prio"),
             models.Index(fields=["owner", "is_open", "created_at"], name="case_owner_open_age"),
             models.Index(fields=["is_open", "due_at"], name="case_open_due"),
             models.Index(fields=["client", "created_at"], name="case_client_age"),

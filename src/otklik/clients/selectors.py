@@ -55,6 +55,10 @@ def _search_keys(query: str) -> list[str]:
     digits = phone_digits(text)
     if digits and len(digits) >= 4 and len(digits) >= len(text.replace(" ", "")) - 6:
         keys.append(digits)
+        # A partly typed number with its trunk prefix ("8 916 48", "+7 916 48"): phone
+        # keys are stored as 10 national digits, so also look for the rest.
+        if len(digits) < 10 and (text.startswith("+7") or digits.startswith("89")):
+            keys.append(digits[1:])
     compact = text.replace(" ", "")
     if compact != text:
         keys.append(compact)

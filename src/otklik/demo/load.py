@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -117,7 +118,8 @@ class _BulkInserter:
         self.defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
         quote = connection.ops.quote_name
         cols = [by_name[c].column for c in columns] + [f.column for f in rest]
-        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        # Identifiers come from model metadata, quoted; values go as parameters.
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
             quote(model._meta.db_table),
             ", ".join(quote(c) for c in cols),
             ", ".join(["%s"] * len(cols)),
@@ -202,15 +204,19 @@ def search_terms_for(
 def _operators_ensure(teams) -> dict[str, list[int]]:
     """Twenty synthetic operators per team (no usable password) to own the cases."""
     wanted = {}
-    for index, (name, team) in enumerate(sorted(teams.items())):
+    for index, (_name, team) in enumerate(sorted(teams.items())):
         for n in range(1, OPERATORS_PER_TEAM + 1):
             wanted[f"load-{index + 1}-{n:02d}"] = team
     existing = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
     User.objects.bulk_create(
         [
             User(
-                username=username, password="!synthetic", role=Role.OPERATOR, team=team,
-                first_name=username, is_active=True,
+                username=username,
+                password=make_password(None),
+                role=Role.OPERATOR,
+                team=team,
+                first_name=username,
+                is_active=True,
             )
             for username, team in wanted.items()
             if username not in existing
@@ -252,13 +258,28 @@ def generate_load(
     client_lines = _weighted(rng, [(name, LINES[name][0]) for name in line_names], clients)
     client_ins = _BulkInserter(
         Client,
-        ["id", "last_name", "first_name", "patronymic", "birth_date", "segment", "address_as",
-         "created_at"],
+        [
+            "id",
+            "last_name",
+            "first_name",
+            "patronymic",
+            "birth_date",
+            "segment",
+            "address_as",
+            "created_at",
+        ],
     )
     contact_ins = _BulkInserter(
         ContactPoint,
-        ["client_id", "kind", "value", "is_primary", "reachability", "reachability_note",
-         "updated_at"],
+        [
+            "client_id",
+            "kind",
+            "value",
+            "is_primary",
+            "reachability",
+            "reachability_note",
+            "updated_at",
+        ],
     )
     product_ins = _BulkInserter(
         Product,
@@ -282,21 +303,45 @@ def generate_load(
             # Clients predate the two years of cases (by up to three more years).
             created = now_s - HISTORY_DAYS * 86400 - rng.randrange(3 * 365 * 86400)
             segment = Segment.PREMIUM if line == PREMIUM else Segment.MASS
-            client_ins.add((cid, last, first, middle, str(birth), segment, f"{first} {middle}",
-                            adapt_dt(created)))
+            client_ins.add(
+                (
+                    cid,
+                    last,
+                    first,
+                    middle,
+                    str(birth),
+                    segment,
+                    f"{first} {middle}",
+                    adapt_dt(created),
+                )
+            )
             phone = f"9{(phone_base + (first_client + i) * phone_step) % 10**9:09d}"
             limited = rng.random() < 0.01
-            contact_ins.add((
-                cid, ChannelKind.PHONE, f"+7{phone}", True,
-                Reachability.LIMITED if limited else Reachability.REACHABLE,
-                "за границей: входящие с коротких номеров не проходят" if limited else "",
-                adapt_dt(created),
-            ))
+            contact_ins.add(
+                (
+                    cid,
+                    ChannelKind.PHONE,
+                    f"+7{phone}",
+                    True,
+                    Reachability.LIMITED if limited else Reachability.REACHABLE,
+                    "за границей: входящие с коротких номеров не проходят" if limited else "",
+                    adapt_dt(created),
+                )
+            )
             emails = []
             if rng.random() < 0.3:
                 emails.append(f"{names.translit(last)}.{cid}@example.com")
-                contact_ins.add((cid, ChannelKind.EMAIL, emails[0], False,
-                                 Reachability.REACHABLE, "", adapt_dt(created)))
+                contact_ins.add(
+                    (
+                        cid,
+                        ChannelKind.EMAIL,
+                        emails[0],
+                        False,
+                        Reachability.REACHABLE,
+                        "",
+                        adapt_dt(created),
+                    )
+                )
             numbers, pans, msisdns = [], [], []
             if rng.random() < 0.8:
                 kind, name, number, provider, details = _product_for(line, rng, cid, phone)
@@ -307,20 +352,42 @@ def generate_load(
                 if number:
                     numbers.append(number)
                 opened = datetime.fromtimestamp(created, UTC).date()
-                product_ins.add((cid, kind, name, number, "active", provider, str(opened),
-                                 adapt_json(details, connection)))
-            for term in sorted(search_terms_for(
-                last=last, first=first, patronymic=middle, phones=[phone], emails=emails,
-                numbers=numbers, pans=pans, msisdns=msisdns,
-            )):
+                product_ins.add(
+                    (
+                        cid,
+                        kind,
+                        name,
+                        number,
+                        "active",
+                        provider,
+                        str(opened),
+                        adapt_json(details, connection),
+                    )
+                )
+            for term in sorted(
+                search_terms_for(
+                    last=last,
+                    first=first,
+                    patronymic=middle,
+                    phones=[phone],
+                    emails=emails,
+                    numbers=numbers,
+                    pans=pans,
+                    msisdns=msisdns,
+                )
+            ):
                 term_ins.add((cid, term))
             if len(client_ins.rows) >= batch_size:
                 _flush(*client_group)
         _flush(*client_group)
-    stats.rows.update({
-        "clients": client_ins.written, "contacts": contact_ins.written,
-        "products": product_ins.written, "search terms": term_ins.written,
-    })
+    stats.rows.update(
+        {
+            "clients": client_ins.written,
+            "contacts": contact_ins.written,
+            "products": product_ins.written,
+            "search terms": term_ins.written,
+        }
+    )
 
     # --- cases and their first event -----------------------------------------------
     topics_by_team: dict[str, list[tuple[int, str]]] = {name: [] for name in LINES}
@@ -330,9 +397,23 @@ def generate_load(
     first_case = _next_id(Case)
     case_ins = _BulkInserter(
         Case,
-        ["id", "client_id", "subject", "topic_id", "status", "priority", "channel", "team_id",
-         "owner_id", "created_at", "updated_at", "due_at", "resolved_at", "closed_at",
-         "is_open"],
+        [
+            "id",
+            "client_id",
+            "subject",
+            "topic_id",
+            "status",
+            "priority",
+            "channel",
+            "team_id",
+            "owner_id",
+            "created_at",
+            "updated_at",
+            "due_at",
+            "resolved_at",
+            "closed_at",
+            "is_open",
+        ],
     )
     event_ins = _BulkInserter(CaseEvent, ["case_id", "actor_id", "kind", "new_value", "created_at"])
     # Cases arrive in time order (as in production), so time-leading indexes append.
@@ -369,12 +450,25 @@ def generate_load(
                 updated = closed or resolved
             hours = 24 if channel == ChannelKind.PORTAL or line == MFO else 72
             subject = rng.choice(SUBJECTS[topic_name])
-            case_ins.add((
-                case_id, first_client + index, subject, topic_id, status, priorities[n],
-                channel, team_ids[line], owner, adapt_dt(created), adapt_dt(updated),
-                adapt_dt(created + hours * 3600), adapt_dt(resolved) if resolved else None,
-                adapt_dt(closed) if closed else None, is_open,
-            ))
+            case_ins.add(
+                (
+                    case_id,
+                    first_client + index,
+                    subject,
+                    topic_id,
+                    status,
+                    priorities[n],
+                    channel,
+                    team_ids[line],
+                    owner,
+                    adapt_dt(created),
+                    adapt_dt(updated),
+                    adapt_dt(created + hours * 3600),
+                    adapt_dt(resolved) if resolved else None,
+                    adapt_dt(closed) if closed else None,
+                    is_open,
+                )
+            )
             event_ins.add((case_id, owner, EventKind.CREATED, subject, adapt_dt(created)))
             if len(case_ins.rows) >= batch_size:
                 _flush(case_ins, event_ins)
@@ -403,28 +497,60 @@ def _pick(rng: random.Random, mix: Sequence[tuple[object, float]]):
 def _product_for(line: str, rng: random.Random, cid: int, phone: str):
     """One typical product for a client of `line` (details valid for its schema)."""
     if line == BROKER:
-        return (ProductKind.IIS, "ИИС (тип 3)", f"ИИС-{2020 + cid % 6}/{cid:07d}",
-                "УК «Вершина Капитал»", {"iis_type": 3, "deduction_type": "",
-                                         "tax_deduction_lost": False})
+        return (
+            ProductKind.IIS,
+            "ИИС (тип 3)",
+            f"ИИС-{2020 + cid % 6}/{cid:07d}",
+            "УК «Вершина Капитал»",
+            {"iis_type": 3, "deduction_type": "", "tax_deduction_lost": False},
+        )
     if line in (BANK_CHAT, PREMIUM):
         level = "Platinum" if line == PREMIUM else "Классическая"
         pan = luhn_complete(f"220015{cid:09d}")
-        return (ProductKind.CARD, f"Дебетовая карта {level}", "", "Банк «Меридиан»",
-                {"pan": pan, "payment_system": "Мир", "level": level, "package": "",
-                 "expires": f"{rng.randrange(1, 13):02d}/{rng.randrange(26, 31)}",
-                 "package_free_criteria": ""})
+        return (
+            ProductKind.CARD,
+            f"Дебетовая карта {level}",
+            "",
+            "Банк «Меридиан»",
+            {
+                "pan": pan,
+                "payment_system": "Мир",
+                "level": level,
+                "package": "",
+                "expires": f"{rng.randrange(1, 13):02d}/{rng.randrange(26, 31)}",
+                "package_free_criteria": "",
+            },
+        )
     if line == MFO:
         principal = rng.choice((5000, 10000, 15000, 30000))
         court = "claim_filed" if rng.random() < 0.05 else "none"
-        return (ProductKind.LOAN, "Заём «До зарплаты»", f"З-{2023 + cid % 3}-{cid:07d}",
-                "МФК «Светлый займ»",
-                {"principal": f"{principal}.00", "outstanding": f"{principal * 0.8:.2f}",
-                 "rate_percent": None, "court_status": court, "court_case_number": "",
-                 "court_name": ""})
-    return (ProductKind.TELECOM_TARIFF, "«Безлимит Плюс»", f"ЛС-{cid:010d}",
-            "Оператор связи «Волна»",
-            {"msisdn": phone, "balance": f"{rng.randrange(0, 1500)}.00", "reserved": "0.00",
-             "monthly_fee": "650.00", "internet_billing": ""})
+        return (
+            ProductKind.LOAN,
+            "Заём «До зарплаты»",
+            f"З-{2023 + cid % 3}-{cid:07d}",
+            "МФК «Светлый займ»",
+            {
+                "principal": f"{principal}.00",
+                "outstanding": f"{principal * 0.8:.2f}",
+                "rate_percent": None,
+                "court_status": court,
+                "court_case_number": "",
+                "court_name": "",
+            },
+        )
+    return (
+        ProductKind.TELECOM_TARIFF,
+        "«Безлимит Плюс»",
+        f"ЛС-{cid:010d}",
+        "Оператор связи «Волна»",
+        {
+            "msisdn": phone,
+            "balance": f"{rng.randrange(0, 1500)}.00",
+            "reserved": "0.00",
+            "monthly_fee": "650.00",
+            "internet_billing": "",
+        },
+    )
 
 
 def _reset_sequences(model_list: list[type[models.Model]]) -> None:

@@ -103,9 +103,11 @@ class QueueView:
 def _queue_params(request: HttpRequest) -> QueueView:
     get = request.GET
     user = request.user
-    scope = get.get("scope", "team")
+    # A supervisor without a team has no "team" queue; their natural view is everything.
+    default_scope = "all" if user.sees_everything and not user.team_id else "team"
+    scope = get.get("scope", default_scope)
     if scope not in ("mine", "team", "all") or (scope == "all" and not user.sees_everything):
-        scope = "team"
+        scope = default_scope
     status = get.get("status", "open")
     if status not in ("open", "any", *CaseStatus.values):
         status = "open"

@@ -21,7 +21,10 @@ class Command(BaseCommand):
         if clients < 1 or cases < 0 or batch_size < 1:
             raise CommandError("--clients must be ≥ 1, --cases ≥ 0, --batch-size ≥ 1")
         stats = generate_load(
-            clients=clients, cases=cases, seed=seed, batch_size=batch_size,
+            clients=clients,
+            cases=cases,
+            seed=seed,
+            batch_size=batch_size,
             log=lambda message: self.stdout.write(message),
         )
         for name, seconds in stats.seconds.items():

@@ -16,8 +16,9 @@ def format_logins(result: DemoResult) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = []
     for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  "
-                     + row[3])
+        lines.append(
+            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
+        )
         if index == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 20)
     lines += [
@@ -36,9 +37,7 @@ class Command(BaseCommand):
         result = demo_load()
         if result.created:
             self.stdout.write(
-                self.style.SUCCESS(
-                    f"Demo loaded: {result.clients} clients, {result.cases} cases."
-                )
+                self.style.SUCCESS(f"Demo loaded: {result.clients} clients, {result.cases} cases.")
             )
         else:
             self.stdout.write("The demo is already loaded; nothing changed.")

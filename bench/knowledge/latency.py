@@ -1,0 +1,145 @@
+"""p50/p95 search latency over 10 000 generated articles on the embedded default (SQLite).
+
+    .venv/bin/python bench/knowledge/latency.py [--articles 10000] [--rounds 3]
+
+Articles are composed from the seed procedures' sentences and templated domain phrases, so
+the vocabulary and term frequencies look like a real knowledge base, not random words.
+"""
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import django_on_fresh_sqlite  # noqa: E402
+from evaluate import load_queries  # noqa: E402
+
+ACTIONS = [
+    "Закрытие", "Открытие", "Перевыпуск", "Блокировка", "Разблокировка", "Смена", "Подключение",
+    "Отключение", "Возврат", "Перевод", "Изменение", "Продление", "Погашение", "Оформление",
+    "Восстановление", "Отмена", "Проверка", "Пополнение",
+]
+OBJECTS = [
+    "карты", "ИИС", "брокерского счёта", "вклада", "пакета услуг", "тарифа", "мобильного интернета",
+    "займа", "паёв ОПИФ", "паёв ЗПИФ", "БПИФ «Денежный рынок»", "автообмена", "кредитной карты",
+    "доверенности", "номера телефона", "роуминга", "подписки", "кэшбэка", "лимита по карте",
+    "накопительного счёта", "страховки", "налогового вычета", "доступа в личный кабинет",
+]
+QUALIFIERS = [
+    "для премиальных клиентов", "в офисе", "по доверенности", "при аресте счёта",
+    "для нерезидентов", "в роуминге", "для зарплатных клиентов", "через чат", "по телефону 900",
+    "в мобильном приложении", "при смене фамилии", "для несовершеннолетних", "после утери",
+    "при заблокированных активах", "по решению суда", "в выходные дни", "с комиссией",
+]
+TEMPLATES = [
+    "Проверьте в карточке клиента {obj} и статус договора.",
+    "Уточните у клиента, когда была подана заявка на {act} {obj}.",
+    "Если {obj} недоступен, оформите запрос в профильное подразделение и возьмите на контроль.",
+    "Сообщите клиенту срок: ответ придёт в личный кабинет в течение суток.",
+    "{act} {obj} выполняется {qual}; комиссия зависит от тарифа.",
+    "Клиенты часто спрашивают про {obj}, если не видят операцию в приложении.",
+    "Не просите клиента перезвонить: зафиксируйте обращение и сообщите результат сами.",
+    "Для {obj} действует ограничение по сумме; превышение согласует казначейство.",
+    "Служба безопасности может запросить подтверждение операции звонком на 900.",
+]
+
+
+def generate(n: int, seed_sentences: list[str], rng: random.Random):
+    for i in range(n):
+        act, obj, qual = rng.choice(ACTIONS), rng.choice(OBJECTS), rng.choice(QUALIFIERS)
+        title = f"{act} {obj} {qual}"
+
+        def fill(t: str) -> str:
+            return t.format(act=act.lower(), obj=rng.choice([obj, *OBJECTS]), qual=qual)
+
+        steps = [fill(rng.choice(TEMPLATES)) for _ in range(rng.randint(3, 6))]
+        body = " ".join(
+            rng.choice(seed_sentences) if rng.random() < 0.6 else fill(rng.choice(TEMPLATES))
+            for _ in range(rng.randint(6, 14))
+        )
+        yield f"gen-{i:05d}", title, steps, body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    django_on_fresh_sqlite("otklik_kb_latency")
+
+    from django.db import transaction
+
+    from otklik.knowledge.index import get_backend
+    from otklik.knowledge.models import Article, ArticleStatus, ArticleVersion
+    from otklik.knowledge.search import search
+    from otklik.knowledge.seed import load_data
+    from otklik.knowledge.selectors import STAFF_AUDIENCES
+    from otklik.knowledge.services import search_index_rebuild, seed_procedures
+
+    seed_procedures()
+    data = load_data()
+    sentences = [
+        s.strip() + "."
+        for a in data["articles"]
+        for s in (" ".join(a["steps"]) + " " + a["body"]).split(".")
+        if len(s.split()) > 3
+    ]
+    rng = random.Random(42)
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        batch = list(generate(args.articles, sentences, rng))
+        articles = Article.objects.bulk_create(
+            [
+                Article(
+                    kind="procedure", audience=rng.choice(["internal", "both", "client"]),
+                    title=title, slug=slug, status=ArticleStatus.PUBLISHED,
+                    product_kinds=rng.sample(["card", "iis", "loan", "bank_account"], 1),
+                )
+                for slug, title, _, _ in batch
+            ],
+            batch_size=1000,
+        )
+        versions = ArticleVersion.objects.bulk_create(
+            [
+                ArticleVersion(
+                    article=a, number=1, title=t, steps=s, body=b, is_published=True
+                )
+                for a, (_, t, s, b) in zip(articles, batch, strict=True)
+            ],
+            batch_size=1000,
+        )
+        for a, v in zip(articles, versions, strict=True):
+            a.published_version = v
+        Article.objects.bulk_update(articles, ["published_version"], batch_size=1000)
+    t1 = time.perf_counter()
+    indexed = search_index_rebuild()
+    t2 = time.perf_counter()
+    get_backend()  # load the in-process index
+    t3 = time.perf_counter()
+
+    queries = [q for q, _ in load_queries()]
+    typing = [q[: max(3, len(q) // 2)] for q in queries[::3]]  # half-typed, as-you-type
+    timings = []
+    for _ in range(args.rounds):
+        for query in queries:
+            start = time.perf_counter()
+            search(query, audiences=STAFF_AUDIENCES, limit=10)
+            timings.append((time.perf_counter() - start) * 1000)
+        for query in typing:
+            start = time.perf_counter()
+            search(query, audiences=STAFF_AUDIENCES, limit=10, as_you_type=True)
+            timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    q = statistics.quantiles(timings, n=100)
+    print(f"articles indexed: {indexed}")
+    print(f"generate+insert: {t1 - t0:.1f} s, index rebuild: {t2 - t1:.1f} s, "
+          f"in-process index load: {t3 - t2:.2f} s")
+    print(f"searches: {len(timings)} (full queries and half-typed ones, with highlighting)")
+    print(f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms, max {timings[-1]:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""The search index: building documents from published versions, and two storage backends.
+
+Both backends answer the same two questions — corpus statistics and, for a set of query
+terms, which documents hold them how often — so the one BM25 in `search.py` gives identical
+results on either. The embedded backend keeps compact postings in process memory (rebuilt
+when the index generation changes); the PostgreSQL backend asks a GIN index over
+to_tsvector('simple', lemmas) for candidates and ts_stat for document frequencies.
+"""
+
+import re
+import threading
+import uuid
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Sum
+from django.db.models.expressions import RawSQL
+
+from otklik.knowledge.models import Article, ArticleSearchDoc, ArticleVersion, SearchIndexState
+from otklik.knowledge.text import Analyzer
+
+FIELDS = ("title", "steps", "body")
+_TF_BITS = 10  # term frequencies per field packed into one int; capped at 1023
+_TF_MAX = (1 << _TF_BITS) - 1
+
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_MARKUP = re.compile(r"[#*_`>|]+")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text for indexing and snippets; Markdown punctuation is not content."""
+    return _MD_MARKUP.sub(" ", _MD_LINK.sub(r"\1", markdown or "")).strip()
+
+
+# --- generation and analyser -------------------------------------------------------------
+
+
+def current_generation() -> str:
+    return SearchIndexState.objects.filter(pk=1).values_list("generation", flat=True).first() or ""
+
+
+def bump_generation() -> None:
+    SearchIndexState.objects.update_or_create(pk=1, defaults={"generation": uuid.uuid4().hex})
+
+
+_lock = threading.Lock()
+_analyzers: dict[tuple[str, str], Analyzer] = {}
+
+
+def analyzer(generation: str | None = None) -> Analyzer:
+    """The analyser with the editors' current synonym groups (cached per index generation)."""
+    from otklik.knowledge.models import Synonym
+
+    generation = current_generation() if generation is None else generation
+    key = (connection.alias + connection.settings_dict["NAME"].__str__(), generation)
+    found = _analyzers.get(key)
+    if found is None:
+        found = Analyzer(Synonym.objects.order_by("id").values_list("terms", flat=True))
+        with _lock:
+            _analyzers.clear()
+            _analyzers[key] = found
+    return found
+
+
+def build_doc(
+    article: Article, version: ArticleVersion, an: Analyzer, topic_ids: list[int] | None = None
+) -> ArticleSearchDoc:
+    """The unsaved index row for `version` of `article`."""
+    if topic_ids is None:
+        topic_ids = sorted(article.topics.values_list("id", flat=True))
+    steps_text = "\n".join(str(s) for s in version.steps or [])
+    body_text = markdown_to_text(version.body)
+    title_terms = an.index_terms(version.title)
+    steps_terms = an.index_terms(steps_text)
+    body_terms = an.index_terms(body_text)
+    return ArticleSearchDoc(
+        article=article,
+        slug=article.slug,
+        kind=article.kind,
+        audience=article.audience,
+        title=version.title,
+        steps_text=steps_text,
+        body_text=body_text,
+        title_lemmas=" ".join(title_terms),
+        steps_lemmas=" ".join(steps_terms),
+        body_lemmas=" ".join(body_terms),
+        lemmas=" ".join(title_terms + steps_terms + body_terms),
+        title_len=len(title_terms),
+        steps_len=len(steps_terms),
+        body_len=len(body_terms),
+        product_kinds=list(article.product_kinds or []),
+        restriction_kinds=list(article.restriction_kinds or []),
+        channels=list(article.channels or []),
+        roles=list(article.roles or []),
+        topic_ids=topic_ids,
+    )
+
+
+# --- what the ranking needs from a backend ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    pk: int
+    slug: str
+    kind: str
+    audience: str
+    roles: tuple[str, ...]
+    product_kinds: tuple[str, ...]
+    restriction_kinds: tuple[str, ...]
+    channels: tuple[str, ...]
+    topic_ids: tuple[int, ...]
+    lens: tuple[int, int, int]
+
+
+@dataclass
+class CorpusStats:
+    n: int
+    total_lens: tuple[int, int, int]
+    df: dict[str, int]
+    vocab: list[str] = field(default_factory=list)  # sorted, for typo and prefix lookup
+
+    @property
+    def avg_lens(self) -> tuple[float, float, float]:
+        n = max(self.n, 1)
+        return tuple(max(t / n, 1.0) for t in self.total_lens)  # type: ignore[return-value]
+
+
+Postings = dict[str, dict[int, tuple[int, int, int]]]
+
+_META_FIELDS = (
+    "article_id",
+    "slug",
+    "kind",
+    "audience",
+    "roles",
+    "product_kinds",
+    "restriction_kinds",
+    "channels",
+    "topic_ids",
+    "title_len",
+    "steps_len",
+    "body_len",
+)
+
+
+def _meta(row: tuple) -> DocMeta:
+    return DocMeta(
+        pk=row[0],
+        slug=row[1],
+        kind=row[2],
+        audience=row[3],
+        roles=tuple(row[4]),
+        product_kinds=tuple(row[5]),
+        restriction_kinds=tuple(row[6]),
+        channels=tuple(row[7]),
+        topic_ids=tuple(row[8]),
+        lens=(row[9], row[10], row[11]),
+    )
+
+
+def _field_counts(title: str, steps: str, body: str) -> dict[str, tuple[int, int, int]]:
+    counts = [Counter(title.split()), Counter(steps.split()), Counter(body.split())]
+    terms = set().union(*counts)
+    return {t: (counts[0][t], counts[1][t], counts[2][t]) for t in terms}
+
+
+class EmbeddedBackend:
+    """Postings in process memory: per term, packed arrays of doc numbers and frequencies."""
+
+    name = "embedded"
+
+    def __init__(self) -> None:
+        self.metas: list[DocMeta] = []
+        self.postings: dict[str, tuple[array, array]] = {}
+        total = [0, 0, 0]
+        lists: dict[str, tuple[list[int], list[int]]] = {}
+        rows = ArticleSearchDoc.objects.order_by("article_id").values_list(
+            *_META_FIELDS, "title_lemmas", "steps_lemmas", "body_lemmas"
+        )
+        for row in rows.iterator(chunk_size=500):
+            meta = _meta(row)
+            ordinal = len(self.metas)
+            self.metas.append(meta)
+            for i in range(3):
+                total[i] += meta.lens[i]
+            for term, tf in _field_counts(row[12], row[13], row[14]).items():
+                docs, tfs = lists.setdefault(term, ([], []))
+                docs.append(ordinal)
+                tfs.append(
+                    (min(tf[0], _TF_MAX) << 2 * _TF_BITS)
+                    | (min(tf[1], _TF_MAX) << _TF_BITS)
+                    | min(tf[2], _TF_MAX)
+                )
+        self.postings = {t: (array("I", d), array("Q", f)) for t, (d, f) in lists.items()}
+        self._stats = CorpusStats(
+            n=len(self.metas),
+            total_lens=(total[0], total[1], total[2]),
+            df={t: len(d) for t, (d, _) in self.postings.items()},
+            vocab=sorted(self.postings),
+        )
+
+    def stats(self) -> CorpusStats:
+        return self._stats
+
+    def match(self, terms: list[str]) -> tuple[Postings, dict[int, DocMeta]]:
+        out: Postings = {}
+        metas: dict[int, DocMeta] = {}
+        for term in terms:
+            found = self.postings.get(term)
+            if not found:
+                continue
+            per_doc = {}
+            for ordinal, packed in zip(found[0], found[1], strict=True):
+                meta = self.metas[ordinal]
+                metas[meta.pk] = meta
+                per_doc[meta.pk] = (
+                    packed >> 2 * _TF_BITS,
+                    (packed >> _TF_BITS) & _TF_MAX,
+                    packed & _TF_MAX,
+                )
+            out[term] = per_doc
+        return out, metas
+
+
+class PostgresBackend:
+    """Candidates from the GIN index; BM25 statistics from ts_stat over the same tokens."""
+
+    name = "postgres"
+    _vector = "to_tsvector('simple', lemmas)"
+
+    def __init__(self) -> None:
+        agg = ArticleSearchDoc.objects.aggregate(
+            n=Count("pk"), t=Sum("title_len"), s=Sum("steps_len"), b=Sum("body_len")
+        )
+        table = ArticleSearchDoc._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word, ndoc FROM ts_stat(%s)",
+                [f"SELECT {self._vector} FROM {table}"],  # noqa: S608 - constants only
+            )
+            df = dict(cursor.fetchall())
+        self._stats = CorpusStats(
+            n=agg["n"],
+            total_lens=(agg["t"] or 0, agg["s"] or 0, agg["b"] or 0),
+            df=df,
+            vocab=sorted(df),
+        )
+
+    def stats(self) -> CorpusStats:
+        return self._stats
+
+    def match(self, terms: list[str]) -> tuple[Postings, dict[int, DocMeta]]:
+        wanted = [t for t in terms if t in self._stats.df]
+        out: Postings = {t: {} for t in wanted}
+        metas: dict[int, DocMeta] = {}
+        if not wanted:
+            return {}, {}
+        table = ArticleSearchDoc._meta.db_table
+        # Terms are runs of letters or digits only (see text.tokenize): safe tsquery operands.
+        ids = RawSQL(  # noqa: S611 - constant SQL, the query is a parameter
+            f"SELECT article_id FROM {table} WHERE {self._vector} @@ to_tsquery('simple', %s)",  # noqa: S608
+            [" | ".join(wanted)],
+        )
+        rows = ArticleSearchDoc.objects.filter(pk__in=ids).values_list(
+            *_META_FIELDS, "title_lemmas", "steps_lemmas", "body_lemmas"
+        )
+        for row in rows:
+            meta = _meta(row)
+            counts = _field_counts(row[12], row[13], row[14])
+            for term in wanted:
+                if term in counts:
+                    out[term][meta.pk] = counts[term]
+                    metas[meta.pk] = meta
+        return out, metas
+
+
+_backends: dict[tuple, object] = {}
+
+
+def backend_name() -> str:
+    configured = getattr(settings, "KNOWLEDGE_SEARCH_BACKEND", "auto")
+    if configured == "auto":
+        return "postgres" if connection.vendor == "postgresql" else "embedded"
+    return configured
+
+
+def get_backend(name: str | None = None, generation: str | None = None):
+    """The backend for the current index generation, built once and reused."""
+    name = name or backend_name()
+    generation = current_generation() if generation is None else generation
+    key = (name, connection.alias, str(connection.settings_dict["NAME"]), generation)
+    found = _backends.get(key)
+    if found is None:
+        found = EmbeddedBackend() if name == "embedded" else PostgresBackend()
+        with _lock:
+            for old in [k for k in _backends if k[:3] == key[:3]]:
+                del _backends[old]
+            _backends[key] = found
+    return found

@@ -1,0 +1,163 @@
+"""Procedures and FAQ (регламенты), their immutable versions, synonyms and the search index."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ArticleKind(models.TextChoices):
+    PROCEDURE = "procedure", _("Procedure")
+    FAQ = "faq", _("FAQ")
+
+
+class Audience(models.TextChoices):
+    INTERNAL = "internal", _("Staff only")
+    CLIENT = "client", _("Clients only")
+    BOTH = "both", _("Staff and clients")
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Article(models.Model):
+    """A procedure or FAQ entry; its text lives in versions, the published one is searchable.
+
+    Applicability lists (product kinds, restriction kinds, channels) boost an article when a
+    case matches them; `roles` limits which staff roles see it (empty: everyone).
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ArticleKind.choices)
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_articles",
+    )
+    review_by = models.DateField(_("review by"), null=True, blank=True)
+    product_kinds = models.JSONField(_("product kinds"), default=list, blank=True)
+    restriction_kinds = models.JSONField(_("restriction kinds"), default=list, blank=True)
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    roles = models.JSONField(_("roles allowed"), default=list, blank=True)
+    topics = models.ManyToManyField("cases.Topic", verbose_name=_("topics"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    published_version = models.ForeignKey(
+        "ArticleVersion",
+        verbose_name=_("published version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ArticleVersion(models.Model):
+    """One immutable text of an article; editing creates the next number."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text (Markdown)"), blank=True)
+    steps = models.JSONField(_("steps"), default=list, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    is_published = models.BooleanField(_("published"), default=False)
+
+    class Meta:
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="article_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.number}"
+
+
+class Synonym(models.Model):
+    """Interchangeable terms editors maintain, e.g. ИИС ↔ индивидуальный инвестиционный счёт."""
+
+    terms = models.JSONField(_("terms"), default=list)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("synonym group")
+        verbose_name_plural = _("synonym groups")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return " = ".join(self.terms)
+
+
+class ArticleSearchDoc(models.Model):
+    """The searchable form of a published article: space-separated lemma tokens per field.
+
+    `lemmas` joins all fields; PostgreSQL keeps a GIN index on to_tsvector('simple', lemmas).
+    Applicability and audience are copied here so ranking needs no joins.
+    """
+
+    article = models.OneToOneField(
+        Article, primary_key=True, on_delete=models.CASCADE, related_name="search_doc"
+    )
+    slug = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16)
+    audience = models.CharField(max_length=16)
+    title = models.CharField(max_length=300)
+    steps_text = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    title_lemmas = models.TextField(blank=True)
+    steps_lemmas = models.TextField(blank=True)
+    body_lemmas = models.TextField(blank=True)
+    lemmas = models.TextField(blank=True)
+    title_len = models.PositiveIntegerField(default=0)
+    steps_len = models.PositiveIntegerField(default=0)
+    body_len = models.PositiveIntegerField(default=0)
+    product_kinds = models.JSONField(default=list)
+    restriction_kinds = models.JSONField(default=list)
+    channels = models.JSONField(default=list)
+    roles = models.JSONField(default=list)
+    topic_ids = models.JSONField(default=list)
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class SearchIndexState(models.Model):
+    """One row; `generation` is a fresh random token on every index or synonym change.
+
+    A token rather than a counter: after a rolled-back transaction a counter would repeat a
+    value whose cached index no longer matches the rows.
+    """
+
+    generation = models.CharField(max_length=32, default="")
+
+    def __str__(self) -> str:
+        return self.generation

@@ -1,0 +1,309 @@
+"""One ranking for the knowledge base: BM25 over lemmas with field weights and applicability.
+
+The query is analysed into weighted terms (lemmas, synonym canonicals, layout repairs, typo
+corrections, prefix completions while typing); a backend from `index.py` supplies postings
+and corpus statistics; this module scores, explains and highlights. Nothing here depends on
+which backend answered, which is why SQLite and PostgreSQL rank identically.
+"""
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.utils.safestring import SafeString
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from otklik.knowledge.index import CorpusStats, DocMeta, analyzer, current_generation, get_backend
+from otklik.knowledge.models import ArticleSearchDoc
+from otklik.knowledge.text import (
+    Analyzer,
+    fix_layout,
+    is_known_word,
+    lemma,
+    morph,
+    normalize,
+    tokenize,
+)
+
+K1 = 1.2
+B = 0.75
+FIELD_WEIGHTS = (3.0, 1.5, 1.0)  # title, steps, body
+FIELD_NAMES = ("title", "steps", "body")
+APPLICABILITY_BOOST = 0.5  # score multiplier grows by this per matched dimension
+TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
+PREFIX_WEIGHT = 0.6
+SNIPPET_WORDS = 30
+_ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What the desk knows about the case: articles that apply to it rank higher."""
+
+    product_kinds: frozenset[str] = frozenset()
+    restriction_kinds: frozenset[str] = frozenset()
+    topic_id: int | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    term: str
+    weight: float
+    source: str  # word | synonym | layout | typo | prefix
+    original: str
+
+
+@dataclass
+class Hit:
+    article_id: int
+    slug: str
+    kind: str
+    audience: str
+    title: str
+    score: float
+    title_html: SafeString | str = ""
+    snippet_html: SafeString | str = ""
+    explain: dict = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    understood_as: str  # the query after keyboard-layout repair
+    terms: list[QueryTerm]
+    hits: list[Hit]
+    total: int
+    backend: str
+
+
+# --- query analysis -----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=20_000)
+def _dictionary_corrections(word: str) -> tuple[str, ...]:
+    """Lemmas of dictionary words one edit away from an unknown word (Norvig-style)."""
+    if len(word) < 4 or not word.isalpha():
+        return ()
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+    edits |= {a + c + b for a, b in splits for c in _ALPHABET}
+    known = morph().word_is_known
+    return tuple(sorted({lemma(e) for e in edits if e != word and known(e)}))
+
+
+def _max_distance(term: str) -> int:
+    return 0 if len(term) < 4 else 1 if len(term) < 8 else 2
+
+
+def _typo_terms(word: str, term: str, stats: CorpusStats) -> list[QueryTerm]:
+    """Index terms a misspelt query word probably meant, best first (at most three)."""
+    found: dict[str, int] = {}
+    if not is_known_word(word):
+        for candidate in _dictionary_corrections(word):
+            if candidate in stats.df:
+                found[candidate] = 1
+    # A dictionary word is spelt right, it just is not in the index: allow only one edit.
+    limit = min(_max_distance(term), 1) if is_known_word(word) else _max_distance(term)
+    if limit and stats.vocab:
+        for probe in {term, word}:
+            for candidate, dist, _ in process.extract(
+                probe, stats.vocab, scorer=Levenshtein.distance, score_cutoff=limit, limit=5
+            ):
+                if dist and found.get(candidate, 9) > dist:
+                    found[candidate] = dist
+    best = sorted(found.items(), key=lambda kv: (kv[1], -stats.df.get(kv[0], 0), kv[0]))[:3]
+    return [QueryTerm(t, TYPO_WEIGHTS[d], "typo", word) for t, d in best]
+
+
+def analyse_query(
+    query: str, an: Analyzer, stats: CorpusStats, *, as_you_type: bool = False
+) -> tuple[list[QueryTerm], str]:
+    """Weighted index terms for a query, and the query text after layout repair."""
+
+    def is_known(word: str) -> bool:
+        return is_known_word(word) or lemma(word) in stats.df
+
+    fixed, layout_fixes = fix_layout(query, is_known)
+    repaired = {normalize(new) for _, new in layout_fixes}
+    terms: dict[str, QueryTerm] = {}
+
+    def add(qt: QueryTerm) -> None:
+        if qt.term not in terms or terms[qt.term].weight < qt.weight:
+            terms[qt.term] = qt
+
+    for term, original in an.query_terms(fixed):
+        source = "synonym" if " " in original or term != lemma(normalize(original)) else "word"
+        if normalize(original) in repaired:
+            source = "layout"
+        if term in stats.df:
+            add(QueryTerm(term, 1.0, source, original))
+        elif term.isdigit():
+            continue
+        else:
+            corrections = _typo_terms(normalize(original), term, stats)
+            for qt in corrections:
+                add(qt)
+            if not corrections:
+                add(QueryTerm(term, 1.0, source, original))
+    if as_you_type and query and not query[-1].isspace():
+        tokens = tokenize(fixed)
+        if tokens and len(tokens[-1].norm) >= 3:
+            for term in _prefix_terms(tokens[-1].norm, stats):
+                add(QueryTerm(term, PREFIX_WEIGHT, "prefix", tokens[-1].text))
+    return list(terms.values()), fixed
+
+
+def _prefix_terms(prefix: str, stats: CorpusStats, limit: int = 5) -> list[str]:
+    vocab = stats.vocab
+    start = bisect.bisect_left(vocab, prefix)
+    found = []
+    for term in vocab[start : start + 200]:
+        if not term.startswith(prefix):
+            break
+        found.append(term)
+    return sorted(found, key=lambda t: (-stats.df[t], t))[:limit]
+
+
+# --- ranking ------------------------------------------------------------------------------
+
+
+def _applicability(meta: DocMeta, context: SearchContext | None) -> list[str]:
+    if context is None:
+        return []
+    matched = []
+    if context.product_kinds & set(meta.product_kinds):
+        matched.append("product_kinds")
+    if context.restriction_kinds & set(meta.restriction_kinds):
+        matched.append("restriction_kinds")
+    if context.topic_id is not None and context.topic_id in meta.topic_ids:
+        matched.append("topic")
+    if context.channel and context.channel in meta.channels:
+        matched.append("channel")
+    return matched
+
+
+def _visible(meta: DocMeta, audiences: frozenset[str], role: str | None) -> bool:
+    return meta.audience in audiences and (not meta.roles or role in meta.roles)
+
+
+def rank(
+    terms: list[QueryTerm],
+    stats: CorpusStats,
+    postings: dict[str, dict[int, tuple[int, int, int]]],
+    metas: dict[int, DocMeta],
+    *,
+    audiences: frozenset[str],
+    role: str | None = None,
+    context: SearchContext | None = None,
+) -> list[tuple[float, DocMeta, dict]]:
+    """BM25 per field (title > steps > body), weighted per query term, times applicability."""
+    avg = stats.avg_lens
+    scores: dict[int, float] = {}
+    parts: dict[int, list[dict]] = {}
+    for qt in sorted(terms, key=lambda q: q.term):
+        docs = postings.get(qt.term)
+        if not docs:
+            continue
+        df = stats.df.get(qt.term, len(docs))
+        idf = math.log(1 + (stats.n - df + 0.5) / (df + 0.5))
+        for pk, tfs in docs.items():
+            meta = metas[pk]
+            if not _visible(meta, audiences, role):
+                continue
+            per_field = {}
+            total = 0.0
+            for i, tf in enumerate(tfs):
+                if tf:
+                    norm = K1 * (1 - B + B * meta.lens[i] / avg[i])
+                    contribution = qt.weight * FIELD_WEIGHTS[i] * idf * tf * (K1 + 1) / (tf + norm)
+                    per_field[FIELD_NAMES[i]] = round(contribution, 4)
+                    total += contribution
+            scores[pk] = scores.get(pk, 0.0) + total
+            parts.setdefault(pk, []).append(
+                {
+                    "term": qt.term,
+                    "original": qt.original,
+                    "source": qt.source,
+                    "weight": qt.weight,
+                    "idf": round(idf, 4),
+                    "fields": per_field,
+                    "score": round(total, 4),
+                }
+            )
+    ranked = []
+    for pk, bm25 in scores.items():
+        meta = metas[pk]
+        matched = _applicability(meta, context)
+        multiplier = 1 + APPLICABILITY_BOOST * len(matched)
+        final = bm25 * multiplier
+        explain = {
+            "bm25": round(bm25, 4),
+            "terms": parts[pk],
+            "applicability": {"matched": matched, "multiplier": multiplier},
+            "score": round(final, 4),
+        }
+        ranked.append((final, meta, explain))
+    ranked.sort(key=lambda r: (-r[0], r[1].slug))
+    return ranked
+
+
+def search(
+    query: str,
+    *,
+    audiences: frozenset[str],
+    role: str | None = None,
+    context: SearchContext | None = None,
+    limit: int = 10,
+    as_you_type: bool = False,
+    highlight: bool = True,
+    backend: str | None = None,
+) -> SearchResult:
+    """Ranked published articles for `query` among `audiences` (callers check permissions)."""
+    generation = current_generation()
+    store = get_backend(backend, generation)
+    an = analyzer(generation)
+    stats = store.stats()
+    terms, understood = analyse_query(query, an, stats, as_you_type=as_you_type)
+    postings, metas = store.match([qt.term for qt in terms])
+    ranked = rank(terms, stats, postings, metas, audiences=audiences, role=role, context=context)
+    top = ranked[:limit]
+    texts = {}
+    if top:
+        texts = {
+            row[0]: row[1:]
+            for row in ArticleSearchDoc.objects.filter(
+                pk__in=[m.pk for _, m, _ in top]
+            ).values_list("article_id", "title", "steps_text", "body_text")
+        }
+    matched = {qt.term for qt in terms}
+    hits = []
+    for score, meta, explain in top:
+        title, steps_text, body_text = texts.get(meta.pk, ("", "", ""))
+        hit = Hit(
+            article_id=meta.pk,
+            slug=meta.slug,
+            kind=meta.kind,
+            audience=meta.audience,
+            title=title,
+            score=score,
+            explain=explain,
+        )
+        if highlight:
+            hit.title_html = an.highlight(title, matched)
+            hit.snippet_html = an.highlight(
+                f"{steps_text}\n{body_text}".strip(), matched, window=SNIPPET_WORDS
+            )
+        hits.append(hit)
+    return SearchResult(
+        query=query,
+        understood_as=understood,
+        terms=terms,
+        hits=hits,
+        total=len(ranked),
+        backend=store.name,
+    )
