@@ -322,7 +322,9 @@ def run_intake(ctx: dict, n: int, processes: int) -> dict:
             outs = [_intake_worker((n, 100, *args))]
         else:
             with fork.Pool(procs) as pool:
-                outs = pool.map(_intake_worker, [(n // procs, 200 + i, *args) for i in range(procs)])
+                outs = pool.map(
+                    _intake_worker, [(n // procs, 200 + i, *args) for i in range(procs)]
+                )
         elapsed = time.perf_counter() - started
         connections.close_all()
         times = [t for out, _ in outs for t in out]
