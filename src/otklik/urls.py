@@ -16,5 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("portal/", include("otklik.portal.urls")),
+    path("handoffs/", include("otklik.handoffs.urls")),
     path("", include("otklik.workspace.urls")),
 ]

@@ -1,0 +1,3 @@
+"""WebSocket routes for live workspace updates."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,52 @@
+"""Publishing live events to staff: stored first, pushed after commit."""
+
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from otklik.live.models import LiveEvent
+
+
+def user_group(user_id: int) -> str:
+    """The Channels group every open workspace tab of this user listens to."""
+    return f"user.{user_id}"
+
+
+def publish(
+    *, user_ids: Iterable[int], kind: str, text: str, case=None, payload: dict | None = None
+) -> list[LiveEvent]:
+    """Store an event per recipient and push it to their open tabs after the commit."""
+    now = timezone.now()
+    events = LiveEvent.objects.bulk_create(
+        [
+            LiveEvent(user_id=uid, kind=kind, case=case, text=text[:500],
+                      payload=payload or {}, created_at=now)
+            for uid in dict.fromkeys(u for u in user_ids if u)
+        ]
+    )
+    transaction.on_commit(lambda: _push([e.pk for e in events]))
+    return events
+
+
+def event_message(event: LiveEvent) -> dict:
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "case_id": event.case_id,
+        "text": event.text,
+        "payload": event.payload,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+def _push(event_ids: list[int]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for event in LiveEvent.objects.filter(pk__in=event_ids):
+        async_to_sync(layer.group_send)(
+            user_group(event.user_id), {"type": "live.event", "event": event_message(event)}
+        )

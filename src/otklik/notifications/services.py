@@ -1,0 +1,51 @@
+"""Queueing notifications. Delivery (with retries and backoff) is the worker's job."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from otklik.common.errors import ServiceError
+from otklik.notifications.models import NotificationChannel, Outbox
+
+
+def notify(
+    *,
+    key: str,
+    channel: str,
+    address: str,
+    body: str,
+    subject: str = "",
+    user=None,
+    client=None,
+    case=None,
+    payload: dict | None = None,
+) -> Outbox:
+    """Write a notification to the outbox inside the caller's transaction.
+
+    Call it from a service, inside the same `transaction.atomic` as the change: if the
+    change rolls back, so does the notification. A second call with the same `key`
+    returns the stored row instead of queueing a duplicate.
+    """
+    if channel not in NotificationChannel.values:
+        raise ServiceError({"channel": _("Unknown notification channel.")})
+    if not address:
+        raise ServiceError({"address": _("The recipient has no address on this channel.")})
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            row = Outbox.objects.create(
+                key=key[:200], channel=channel, address=address[:300], user=user,
+                client=client, case=case, subject=subject[:300], body=body,
+                payload=payload or {}, next_attempt_at=now, created_at=now,
+            )
+    except IntegrityError:
+        return Outbox.objects.get(key=key[:200])
+    transaction.on_commit(lambda: _kick_delivery(row.pk))
+    return row
+
+
+def _kick_delivery(outbox_id: int) -> None:
+    """Ask the worker to deliver now; the periodic scan delivers anyway if this is lost."""
+    from otklik.notifications import delivery
+
+    delivery.enqueue_delivery(outbox_id)
