@@ -111,6 +111,10 @@ def prepare(args: argparse.Namespace) -> dict:
             "cases_per_s": round(stats.rows["cases"] / elapsed),
         }
         print(f"  done in {elapsed:.0f} s ({load['rows_per_s']:,} rows/s)", flush=True)
+    # Fresh planner statistics, as a deployment must keep them (see docs/benchmarks.md):
+    # without them SQLite picks a new index blindly after a migration.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     # The operator works in the team with the most open cases (the hardest queue).
     from django.db.models import Count
 

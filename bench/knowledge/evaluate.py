@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_on_fresh_sqlite  # noqa: E402
+from _setup import django_on_fresh_sqlite
 
 HERE = Path(__file__).resolve().parent
 PG = os.environ.get("KB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -86,7 +86,8 @@ def postgres_russian(queries, docs, mode: str):
         for query, _ in queries:
             cur.execute(
                 f"SELECT slug FROM (SELECT slug, ts_rank({vector}, q) AS r FROM kb_docs, "
-                f"(SELECT {tsquery} AS q) AS qq WHERE {vector} @@ q) s ORDER BY r DESC, slug LIMIT 10",
+                f"(SELECT {tsquery} AS q) AS qq WHERE {vector} @@ q) s "
+                "ORDER BY r DESC, slug LIMIT 10",
                 {"q": query},
             )
             out.append([r[0] for r in cur.fetchall()])

@@ -14,25 +14,72 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import django_on_fresh_sqlite  # noqa: E402
-from evaluate import load_queries  # noqa: E402
+from _setup import django_on_fresh_sqlite
+from evaluate import load_queries
 
 ACTIONS = [
-    "Закрытие", "Открытие", "Перевыпуск", "Блокировка", "Разблокировка", "Смена", "Подключение",
-    "Отключение", "Возврат", "Перевод", "Изменение", "Продление", "Погашение", "Оформление",
-    "Восстановление", "Отмена", "Проверка", "Пополнение",
+    "Закрытие",
+    "Открытие",
+    "Перевыпуск",
+    "Блокировка",
+    "Разблокировка",
+    "Смена",
+    "Подключение",
+    "Отключение",
+    "Возврат",
+    "Перевод",
+    "Изменение",
+    "Продление",
+    "Погашение",
+    "Оформление",
+    "Восстановление",
+    "Отмена",
+    "Проверка",
+    "Пополнение",
 ]
 OBJECTS = [
-    "карты", "ИИС", "брокерского счёта", "вклада", "пакета услуг", "тарифа", "мобильного интернета",
-    "займа", "паёв ОПИФ", "паёв ЗПИФ", "БПИФ «Денежный рынок»", "автообмена", "кредитной карты",
-    "доверенности", "номера телефона", "роуминга", "подписки", "кэшбэка", "лимита по карте",
-    "накопительного счёта", "страховки", "налогового вычета", "доступа в личный кабинет",
+    "карты",
+    "ИИС",
+    "брокерского счёта",
+    "вклада",
+    "пакета услуг",
+    "тарифа",
+    "мобильного интернета",
+    "займа",
+    "паёв ОПИФ",
+    "паёв ЗПИФ",
+    "БПИФ «Денежный рынок»",
+    "автообмена",
+    "кредитной карты",
+    "доверенности",
+    "номера телефона",
+    "роуминга",
+    "подписки",
+    "кэшбэка",
+    "лимита по карте",
+    "накопительного счёта",
+    "страховки",
+    "налогового вычета",
+    "доступа в личный кабинет",
 ]
 QUALIFIERS = [
-    "для премиальных клиентов", "в офисе", "по доверенности", "при аресте счёта",
-    "для нерезидентов", "в роуминге", "для зарплатных клиентов", "через чат", "по телефону 900",
-    "в мобильном приложении", "при смене фамилии", "для несовершеннолетних", "после утери",
-    "при заблокированных активах", "по решению суда", "в выходные дни", "с комиссией",
+    "для премиальных клиентов",
+    "в офисе",
+    "по доверенности",
+    "при аресте счёта",
+    "для нерезидентов",
+    "в роуминге",
+    "для зарплатных клиентов",
+    "через чат",
+    "по телефону 900",
+    "в мобильном приложении",
+    "при смене фамилии",
+    "для несовершеннолетних",
+    "после утери",
+    "при заблокированных активах",
+    "по решению суда",
+    "в выходные дни",
+    "с комиссией",
 ]
 TEMPLATES = [
     "Проверьте в карточке клиента {obj} и статус договора.",
@@ -52,7 +99,7 @@ def generate(n: int, seed_sentences: list[str], rng: random.Random):
         act, obj, qual = rng.choice(ACTIONS), rng.choice(OBJECTS), rng.choice(QUALIFIERS)
         title = f"{act} {obj} {qual}"
 
-        def fill(t: str) -> str:
+        def fill(t: str, act=act, obj=obj, qual=qual) -> str:
             return t.format(act=act.lower(), obj=rng.choice([obj, *OBJECTS]), qual=qual)
 
         steps = [fill(rng.choice(TEMPLATES)) for _ in range(rng.randint(3, 6))]
@@ -94,8 +141,11 @@ def main() -> None:
         articles = Article.objects.bulk_create(
             [
                 Article(
-                    kind="procedure", audience=rng.choice(["internal", "both", "client"]),
-                    title=title, slug=slug, status=ArticleStatus.PUBLISHED,
+                    kind="procedure",
+                    audience=rng.choice(["internal", "both", "client"]),
+                    title=title,
+                    slug=slug,
+                    status=ArticleStatus.PUBLISHED,
                     product_kinds=rng.sample(["card", "iis", "loan", "bank_account"], 1),
                 )
                 for slug, title, _, _ in batch
@@ -104,9 +154,7 @@ def main() -> None:
         )
         versions = ArticleVersion.objects.bulk_create(
             [
-                ArticleVersion(
-                    article=a, number=1, title=t, steps=s, body=b, is_published=True
-                )
+                ArticleVersion(article=a, number=1, title=t, steps=s, body=b, is_published=True)
                 for a, (_, t, s, b) in zip(articles, batch, strict=True)
             ],
             batch_size=1000,
@@ -135,8 +183,10 @@ def main() -> None:
     timings.sort()
     q = statistics.quantiles(timings, n=100)
     print(f"articles indexed: {indexed}")
-    print(f"generate+insert: {t1 - t0:.1f} s, index rebuild: {t2 - t1:.1f} s, "
-          f"in-process index load: {t3 - t2:.2f} s")
+    print(
+        f"generate+insert: {t1 - t0:.1f} s, index rebuild: {t2 - t1:.1f} s, "
+        f"in-process index load: {t3 - t2:.2f} s"
+    )
     print(f"searches: {len(timings)} (full queries and half-typed ones, with highlighting)")
     print(f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms, max {timings[-1]:.1f} ms")
 

@@ -8,6 +8,7 @@ Redis at scale.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from otklik.common.env import env_bool, env_int, env_list, env_str
 
@@ -36,7 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "ninja",
+    "django_tasks_db",
     "otklik.common",
+    "otklik.jobs",
     "otklik.accounts",
     "otklik.audit",
     "otklik.clients",
@@ -155,6 +158,14 @@ API_MAX_PAGE_SIZE = env_int("OTKLIK_API_MAX_PAGE_SIZE", 200)
 # Default resolution deadline for a new case, in hours (SLA policies refine it later).
 CASE_DEFAULT_RESOLUTION_HOURS = env_int("OTKLIK_CASE_RESOLUTION_HOURS", 72)
 
+# Client portal (ЛК). The public address goes into notification links. Login codes are
+# delivered only through the outbox (SMS/e-mail); OTKLIK_PORTAL_SHOW_CODES shows them on
+# the login page for demos and is ignored unless DEBUG is on. OTKLIK_PORTAL_TEAM names
+# the team that gets requests a client opens without a topic that has a default team.
+OTKLIK_PORTAL_URL = env_str("OTKLIK_PORTAL_URL", "http://127.0.0.1:8000/portal/")
+OTKLIK_PORTAL_SHOW_CODES = env_bool("OTKLIK_PORTAL_SHOW_CODES", False)
+OTKLIK_PORTAL_TEAM = env_str("OTKLIK_PORTAL_TEAM", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -167,3 +178,106 @@ LOGGING = {
 # `make run` needs nothing but Python; a deployment may still run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Background jobs through Django's tasks API (`django.tasks`). "db" (default): a queue
+# table in the main database, worked by `manage.py run_worker` (which `make run` starts);
+# "redis": RQ queues on OTKLIK_TASKS_REDIS_URL (default REDIS_URL) for workers on several
+# machines; "immediate": run in the caller's process. The worker also runs the periodic
+# scans below, so a lost job is picked up by the next scan anyway.
+TASKS_BACKEND_NAME = env_str("OTKLIK_TASKS_BACKEND", "db").strip().lower()
+_TASK_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "redis": "otklik.jobs.backends.RQBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django.tasks.backends.dummy.DummyBackend",
+}
+if TASKS_BACKEND_NAME not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"OTKLIK_TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, "
+        f"got {TASKS_BACKEND_NAME!r}"
+    )
+TASKS_REDIS_URL = env_str("OTKLIK_TASKS_REDIS_URL", REDIS_URL)
+if TASKS_BACKEND_NAME == "redis" and not TASKS_REDIS_URL:
+    raise ImproperlyConfigured("OTKLIK_TASKS_BACKEND=redis needs REDIS_URL")
+TASKS = {
+    "default": {
+        "BACKEND": _TASK_BACKENDS[TASKS_BACKEND_NAME],
+        "QUEUES": ["default"],
+        "OPTIONS": (
+            {"URL": TASKS_REDIS_URL, "PREFIX": env_str("OTKLIK_TASKS_REDIS_PREFIX", "otklik")}
+            if TASKS_BACKEND_NAME == "redis"
+            else {}
+        ),
+    }
+}
+# Periodic scans the worker calls (dotted path, seconds between calls). A scan whose
+# module is not there yet is skipped with a warning.
+OTKLIK_PERIODIC_SCANS = [
+    ("otklik.notifications.delivery.deliver_due", 1.0),
+    ("otklik.sla.services.scan_deadlines", 1.0),
+    ("otklik.jobs.maintenance.prune_finished_jobs", 3600.0),
+]
+
+# Outbox delivery: a claimed row is leased for OTKLIK_OUTBOX_LEASE_SECONDS (then another
+# worker may take it over); failures retry with exponential backoff and jitter, starting
+# at OTKLIK_OUTBOX_BACKOFF_SECONDS and multiplying by 4, until OTKLIK_OUTBOX_MAX_ATTEMPTS.
+OUTBOX_LEASE_SECONDS = env_int("OTKLIK_OUTBOX_LEASE_SECONDS", 120)
+OUTBOX_MAX_ATTEMPTS = env_int("OTKLIK_OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_BACKOFF_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_SECONDS", 30)
+OUTBOX_BACKOFF_MAX_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
+
+# E-mail (Django 6.1 MAILERS). The embedded default writes each message to a file under
+# var/mail, so `make run` needs no SMTP server; EMAIL_BACKEND=smtp sends through
+# EMAIL_HOST:EMAIL_PORT, "console" prints, or give a dotted backend path.
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+_email_backend = env_str("EMAIL_BACKEND", "file")
+_email_backend = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+if _email_backend == _EMAIL_BACKENDS["smtp"]:
+    _email_options = {
+        "host": env_str("EMAIL_HOST", "localhost"),
+        "port": env_int("EMAIL_PORT", 25),
+        "username": env_str("EMAIL_HOST_USER", ""),
+        "password": env_str("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        "timeout": env_int("EMAIL_TIMEOUT", 20),
+    }
+elif _email_backend == _EMAIL_BACKENDS["file"]:
+    _email_options = {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
+else:
+    _email_options = {}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Otklik <noreply@otklik.local>")
+
+# How each notification channel is delivered: "email" (Django's mail backend), "logging"
+# (log a masked line: the embedded default for SMS and push) or "webhook" (signed JSON
+# POST to the channel's URL; the gateway deduplicates by the Idempotency-Key header).
+WEBHOOK_SECRET = env_str("OTKLIK_WEBHOOK_SECRET", "")
+WEBHOOK_TIMEOUT = env_int("OTKLIK_WEBHOOK_TIMEOUT", 10)
+NOTIFIERS = {}
+for _channel, _default in (
+    ("email", "email"),
+    ("sms", "logging"),
+    ("push", "logging"),
+    ("webhook", "logging"),
+):
+    _url = env_str(f"OTKLIK_{_channel.upper()}_WEBHOOK_URL", "")
+    if _channel == "webhook":
+        _url = env_str("OTKLIK_WEBHOOK_URL", _url)
+    NOTIFIERS[_channel] = {
+        "BACKEND": env_str(f"OTKLIK_{_channel.upper()}_BACKEND", "webhook" if _url else _default)
+        .strip()
+        .lower(),
+        "URL": _url,
+    }
+    if NOTIFIERS[_channel]["BACKEND"] not in {"email", "logging", "webhook"}:
+        raise ImproperlyConfigured(
+            f"OTKLIK_{_channel.upper()}_BACKEND must be email, logging or webhook"
+        )
+    if NOTIFIERS[_channel]["BACKEND"] == "webhook" and not _url:
+        raise ImproperlyConfigured(f"OTKLIK_{_channel.upper()}_WEBHOOK_URL is not set")

@@ -18,5 +18,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("portal/", include("otklik.portal.urls")),
     path("handoffs/", include("otklik.handoffs.urls")),
+    path("live/", include("otklik.live.urls")),
     path("", include("otklik.workspace.urls")),
 ]

@@ -98,8 +98,11 @@ def test_role_limited_article_only_for_those_roles(kb, cast):
 
 def test_highlighting_escapes_a_hostile_title(db, cast):
     article = article_create(
-        author=cast.sue, kind="faq", audience="both",
-        title="<script>alert('x')</script> Закрытие вклада", body="Закрыть вклад можно в ЛК.",
+        author=cast.sue,
+        kind="faq",
+        audience="both",
+        title="<script>alert('x')</script> Закрытие вклада",
+        body="Закрыть вклад можно в ЛК.",
     )
     article_publish(article=article, author=cast.sue)
     hit = search("закрытие вклада", audiences=STAFF_AUDIENCES).hits[0]

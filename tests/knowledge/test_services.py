@@ -27,8 +27,12 @@ from otklik.knowledge.services import (
 def _draft(cast, **kwargs):
     kwargs.setdefault("title", "Возврат комиссии за пакет услуг")
     return article_create(
-        author=cast.sue, kind="procedure", audience="internal",
-        body="Комиссию возвращают по заявлению.", steps=["Проверьте критерии"], **kwargs,
+        author=cast.sue,
+        kind="procedure",
+        audience="internal",
+        body="Комиссию возвращают по заявлению.",
+        steps=["Проверьте критерии"],
+        **kwargs,
     )
 
 

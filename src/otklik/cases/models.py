@@ -239,6 +239,8 @@ class EventKind(models.TextChoices):
     MESSAGE_ADDED = "message_added", _("Message added")
     INTERACTION_LINKED = "interaction_linked", _("Contact registered")
     HANDOFF = "handoff", _("Handoff")
+    SLA_WARNING = "sla_warning", _("Deadline approaching")
+    SLA_BREACH = "sla_breach", _("Deadline missed")
 
 
 class CaseEvent(models.Model):

@@ -82,7 +82,7 @@ def _require_editor(actor: User, case: Case) -> None:
 @transaction.atomic
 def case_open(
     *,
-    actor: User,
+    actor: User | None,
     client: Client,
     subject: str,
     channel: str,
@@ -93,7 +93,11 @@ def case_open(
     description: str = "",
     now: datetime | None = None,
 ) -> Case:
-    """Open a case for a client. The actor owns it unless another owner is given."""
+    """Open a case for a client. The actor owns it unless another owner is given.
+
+    `actor` is None when the client opens the case themselves (the portal): nobody owns
+    it yet and it goes to the given team or the topic's default team.
+    """
     now = now or timezone.now()
     if topic is not None and not topic.is_active:
         raise ServiceError({"topic_id": _("This topic is archived.")})
@@ -103,14 +107,19 @@ def case_open(
         channel=_check_channel(channel),
         topic=topic,
         priority=_check_priority(priority),
-        team=team or (topic.default_team if topic else None) or actor.team,
-        owner=owner if owner is not None else (actor if actor.role != Role.SPECIALIST else None),
+        team=team or (topic.default_team if topic else None) or (actor.team if actor else None),
+        owner=owner
+        if owner is not None
+        else (actor if actor is not None and actor.role != Role.SPECIALIST else None),
         created_by=actor,
         created_at=now,
         updated_at=now,
         due_at=now + timedelta(hours=settings.CASE_DEFAULT_RESOLUTION_HOURS),
     )
     _event(case, actor, EventKind.CREATED, new=case.subject, at=now)
+    from otklik.sla.services import on_case_opened  # sla imports cases: import here
+
+    on_case_opened(case=case, at=now)
     if description.strip():
         message_add(
             actor=actor, case=case, body=description, visibility=MessageVisibility.INTERNAL, now=now
@@ -209,6 +218,9 @@ def case_transition(
     reopened = current in REOPEN_FROM and is_open(to_status)
     kind = EventKind.REOPENED if reopened else EventKind.STATUS_CHANGED
     _event(case, actor, kind, field="status", old=current, new=to_status, at=now)
+    from otklik.sla.services import on_status_changed
+
+    on_status_changed(case=case, old=current, new=to_status, at=now)
     return case
 
 
@@ -313,4 +325,7 @@ def message_add(
         case_transition(actor=None, case=case, to_status=CaseStatus.IN_PROGRESS, now=now)
     else:
         Case.objects.filter(pk=case.pk).update(updated_at=now)
+    from otklik.sla.services import on_message_added
+
+    on_message_added(case=case, message=message, at=now)
     return message

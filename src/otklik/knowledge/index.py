@@ -12,6 +12,7 @@ import threading
 import uuid
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -23,8 +24,6 @@ from otklik.knowledge.models import Article, ArticleSearchDoc, ArticleVersion, S
 from otklik.knowledge.text import Analyzer
 
 FIELDS = ("title", "steps", "body")
-_TF_BITS = 10  # term frequencies per field packed into one int; capped at 1023
-_TF_MAX = (1 << _TF_BITS) - 1
 
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MD_MARKUP = re.compile(r"[#*_`>|]+")
@@ -101,6 +100,22 @@ def build_doc(
 
 # --- what the ranking needs from a backend ------------------------------------------------
 
+K1 = 1.2
+B = 0.75
+FIELD_WEIGHTS = (3.0, 1.5, 1.0)  # title, steps, body
+
+
+def impact(tfs: tuple[int, int, int], lens: tuple[int, int, int], avg: tuple) -> float:
+    """Query-independent BM25 part of one term in one document: saturated tf per field,
+    length-normalised, weighted title > steps > body. Score = Σ idf · weight · impact."""
+    total = 0.0
+    for i in range(3):
+        tf = tfs[i]
+        if tf:
+            norm = K1 * (1 - B + B * lens[i] / avg[i])
+            total += FIELD_WEIGHTS[i] * tf * (K1 + 1) / (tf + norm)
+    return total
+
 
 @dataclass(frozen=True)
 class DocMeta:
@@ -129,7 +144,8 @@ class CorpusStats:
         return tuple(max(t / n, 1.0) for t in self.total_lens)  # type: ignore[return-value]
 
 
-Postings = dict[str, dict[int, tuple[int, int, int]]]
+# term -> (document pks in ascending order, their impacts)
+Postings = dict[str, tuple[Sequence[int], Sequence[float]]]
 
 _META_FIELDS = (
     "article_id",
@@ -169,61 +185,50 @@ def _field_counts(title: str, steps: str, body: str) -> dict[str, tuple[int, int
 
 
 class EmbeddedBackend:
-    """Postings in process memory: per term, packed arrays of doc numbers and frequencies."""
+    """Postings in process memory: per term, arrays of doc pks and precomputed impacts.
+
+    Impacts depend only on the document and corpus averages, so they are computed once per
+    index generation; a query then only multiplies by idf and adds.
+    """
 
     name = "embedded"
 
     def __init__(self) -> None:
-        self.metas: list[DocMeta] = []
-        self.postings: dict[str, tuple[array, array]] = {}
+        self.metas: dict[int, DocMeta] = {}
         total = [0, 0, 0]
-        lists: dict[str, tuple[list[int], list[int]]] = {}
+        counts: list[tuple[int, dict[str, tuple[int, int, int]]]] = []
         rows = ArticleSearchDoc.objects.order_by("article_id").values_list(
             *_META_FIELDS, "title_lemmas", "steps_lemmas", "body_lemmas"
         )
         for row in rows.iterator(chunk_size=500):
             meta = _meta(row)
-            ordinal = len(self.metas)
-            self.metas.append(meta)
+            self.metas[meta.pk] = meta
             for i in range(3):
                 total[i] += meta.lens[i]
-            for term, tf in _field_counts(row[12], row[13], row[14]).items():
-                docs, tfs = lists.setdefault(term, ([], []))
-                docs.append(ordinal)
-                tfs.append(
-                    (min(tf[0], _TF_MAX) << 2 * _TF_BITS)
-                    | (min(tf[1], _TF_MAX) << _TF_BITS)
-                    | min(tf[2], _TF_MAX)
-                )
-        self.postings = {t: (array("I", d), array("Q", f)) for t, (d, f) in lists.items()}
-        self._stats = CorpusStats(
-            n=len(self.metas),
-            total_lens=(total[0], total[1], total[2]),
-            df={t: len(d) for t, (d, _) in self.postings.items()},
-            vocab=sorted(self.postings),
-        )
+            counts.append((meta.pk, _field_counts(row[12], row[13], row[14])))
+        n = len(self.metas)
+        stats = CorpusStats(n=n, total_lens=(total[0], total[1], total[2]), df={})
+        avg = stats.avg_lens
+        lists: dict[str, tuple[list[int], list[float]]] = {}
+        for pk, per_term in counts:
+            lens = self.metas[pk].lens
+            for term, tfs in per_term.items():
+                docs, imps = lists.setdefault(term, ([], []))
+                docs.append(pk)
+                imps.append(impact(tfs, lens, avg))
+        self.postings = {t: (array("q", d), array("d", f)) for t, (d, f) in lists.items()}
+        stats.df = {t: len(d) for t, (d, _) in lists.items()}
+        stats.vocab = sorted(stats.df)
+        self._stats = stats
 
     def stats(self) -> CorpusStats:
         return self._stats
 
-    def match(self, terms: list[str]) -> tuple[Postings, dict[int, DocMeta]]:
-        out: Postings = {}
-        metas: dict[int, DocMeta] = {}
-        for term in terms:
-            found = self.postings.get(term)
-            if not found:
-                continue
-            per_doc = {}
-            for ordinal, packed in zip(found[0], found[1], strict=True):
-                meta = self.metas[ordinal]
-                metas[meta.pk] = meta
-                per_doc[meta.pk] = (
-                    packed >> 2 * _TF_BITS,
-                    (packed >> _TF_BITS) & _TF_MAX,
-                    packed & _TF_MAX,
-                )
-            out[term] = per_doc
-        return out, metas
+    def match(self, terms: list[str]) -> Postings:
+        return {t: self.postings[t] for t in terms if t in self.postings}
+
+    def meta(self, pk: int) -> DocMeta:
+        return self.metas[pk]
 
 
 class PostgresBackend:
@@ -249,33 +254,40 @@ class PostgresBackend:
             df=df,
             vocab=sorted(df),
         )
+        self._metas: dict[int, DocMeta] = {}  # documents seen in answers, for meta()
 
     def stats(self) -> CorpusStats:
         return self._stats
 
-    def match(self, terms: list[str]) -> tuple[Postings, dict[int, DocMeta]]:
+    def match(self, terms: list[str]) -> Postings:
         wanted = [t for t in terms if t in self._stats.df]
-        out: Postings = {t: {} for t in wanted}
-        metas: dict[int, DocMeta] = {}
         if not wanted:
-            return {}, {}
+            return {}
         table = ArticleSearchDoc._meta.db_table
         # Terms are runs of letters or digits only (see text.tokenize): safe tsquery operands.
         ids = RawSQL(  # noqa: S611 - constant SQL, the query is a parameter
             f"SELECT article_id FROM {table} WHERE {self._vector} @@ to_tsquery('simple', %s)",  # noqa: S608
             [" | ".join(wanted)],
         )
-        rows = ArticleSearchDoc.objects.filter(pk__in=ids).values_list(
-            *_META_FIELDS, "title_lemmas", "steps_lemmas", "body_lemmas"
+        rows = (
+            ArticleSearchDoc.objects.filter(pk__in=ids)
+            .order_by("article_id")
+            .values_list(*_META_FIELDS, "title_lemmas", "steps_lemmas", "body_lemmas")
         )
+        avg = self._stats.avg_lens
+        out: dict[str, tuple[list[int], list[float]]] = {t: ([], []) for t in wanted}
         for row in rows:
             meta = _meta(row)
             counts = _field_counts(row[12], row[13], row[14])
+            self._metas[meta.pk] = meta
             for term in wanted:
                 if term in counts:
-                    out[term][meta.pk] = counts[term]
-                    metas[meta.pk] = meta
-        return out, metas
+                    out[term][0].append(meta.pk)
+                    out[term][1].append(impact(counts[term], meta.lens, avg))
+        return {t: v for t, v in out.items() if v[0]}
+
+    def meta(self, pk: int) -> DocMeta:
+        return self._metas[pk]
 
 
 _backends: dict[tuple, object] = {}

@@ -7,7 +7,9 @@ which backend answered, which is why SQLite and PostgreSQL rank identically.
 """
 
 import bisect
+import heapq
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -15,7 +17,14 @@ from django.utils.safestring import SafeString
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from otklik.knowledge.index import CorpusStats, DocMeta, analyzer, current_generation, get_backend
+from otklik.knowledge.index import (
+    CorpusStats,
+    DocMeta,
+    analyzer,
+    current_generation,
+    get_backend,
+    impact,
+)
 from otklik.knowledge.models import ArticleSearchDoc
 from otklik.knowledge.text import (
     Analyzer,
@@ -27,9 +36,6 @@ from otklik.knowledge.text import (
     tokenize,
 )
 
-K1 = 1.2
-B = 0.75
-FIELD_WEIGHTS = (3.0, 1.5, 1.0)  # title, steps, body
 FIELD_NAMES = ("title", "steps", "body")
 APPLICABILITY_BOOST = 0.5  # score multiplier grows by this per matched dimension
 TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
@@ -75,7 +81,7 @@ class SearchResult:
     understood_as: str  # the query after keyboard-layout repair
     terms: list[QueryTerm]
     hits: list[Hit]
-    total: int
+    more: bool  # further visible matches exist beyond `limit`
     backend: str
 
 
@@ -191,65 +197,109 @@ def _visible(meta: DocMeta, audiences: frozenset[str], role: str | None) -> bool
     return meta.audience in audiences and (not meta.roles or role in meta.roles)
 
 
+def _idf(stats: CorpusStats, term: str) -> float:
+    df = stats.df.get(term, 0)
+    return math.log(1 + (stats.n - df + 0.5) / (df + 0.5))
+
+
 def rank(
     terms: list[QueryTerm],
     stats: CorpusStats,
-    postings: dict[str, dict[int, tuple[int, int, int]]],
-    metas: dict[int, DocMeta],
+    store,
     *,
     audiences: frozenset[str],
     role: str | None = None,
     context: SearchContext | None = None,
-) -> list[tuple[float, DocMeta, dict]]:
-    """BM25 per field (title > steps > body), weighted per query term, times applicability."""
-    avg = stats.avg_lens
-    scores: dict[int, float] = {}
-    parts: dict[int, list[dict]] = {}
-    for qt in sorted(terms, key=lambda q: q.term):
-        docs = postings.get(qt.term)
-        if not docs:
+    limit: int = 10,
+) -> tuple[list[tuple[float, DocMeta, float, list[str]]], bool]:
+    """Top `limit` visible documents as (score, meta, bm25, matched applicability), and
+    whether more visible documents matched.
+
+    score = Σ_terms weight · idf · impact (see index.impact), times 1 + 0.5 per matched
+    applicability dimension. Candidates are walked in descending BM25 and the walk stops
+    once even the largest boost could not reach the current top `limit`.
+    """
+    ordered = sorted(terms, key=lambda q: q.term)
+    postings = store.match([qt.term for qt in ordered])
+    acc: dict[int, float] = {}
+    for qt in ordered:
+        found = postings.get(qt.term)
+        if not found:
             continue
-        df = stats.df.get(qt.term, len(docs))
-        idf = math.log(1 + (stats.n - df + 0.5) / (df + 0.5))
-        for pk, tfs in docs.items():
-            meta = metas[pk]
+        factor = qt.weight * _idf(stats, qt.term)
+        get = acc.get
+        for pk, imp in zip(found[0], found[1], strict=True):
+            acc[pk] = get(pk, 0.0) + factor * imp
+    max_multiplier = 1 + APPLICABILITY_BOOST * 4 if context else 1.0
+
+    def key(kv: tuple[int, float]) -> tuple[float, int]:
+        return kv[1], -kv[0]
+
+    # Usually the best few dozen by BM25 settle the top; sort everything only if they do not.
+    for size in (limit * 8, len(acc)):
+        top: list[tuple[float, DocMeta, float, list[str]]] = []
+        more = settled = False
+        for pk, bm25 in heapq.nlargest(size, acc.items(), key=key):
+            meta = store.meta(pk)
             if not _visible(meta, audiences, role):
                 continue
-            per_field = {}
-            total = 0.0
-            for i, tf in enumerate(tfs):
-                if tf:
-                    norm = K1 * (1 - B + B * meta.lens[i] / avg[i])
-                    contribution = qt.weight * FIELD_WEIGHTS[i] * idf * tf * (K1 + 1) / (tf + norm)
-                    per_field[FIELD_NAMES[i]] = round(contribution, 4)
-                    total += contribution
-            scores[pk] = scores.get(pk, 0.0) + total
-            parts.setdefault(pk, []).append(
-                {
-                    "term": qt.term,
-                    "original": qt.original,
-                    "source": qt.source,
-                    "weight": qt.weight,
-                    "idf": round(idf, 4),
-                    "fields": per_field,
-                    "score": round(total, 4),
-                }
-            )
-    ranked = []
-    for pk, bm25 in scores.items():
-        meta = metas[pk]
-        matched = _applicability(meta, context)
-        multiplier = 1 + APPLICABILITY_BOOST * len(matched)
-        final = bm25 * multiplier
-        explain = {
-            "bm25": round(bm25, 4),
-            "terms": parts[pk],
-            "applicability": {"matched": matched, "multiplier": multiplier},
-            "score": round(final, 4),
-        }
-        ranked.append((final, meta, explain))
-    ranked.sort(key=lambda r: (-r[0], r[1].slug))
-    return ranked
+            if len(top) >= limit and bm25 * max_multiplier < top[-1][0]:
+                more = settled = True
+                break
+            matched = _applicability(meta, context)
+            top.append((bm25 * (1 + APPLICABILITY_BOOST * len(matched)), meta, bm25, matched))
+            top.sort(key=lambda r: (-r[0], r[1].slug))
+            if len(top) > limit:
+                more = True
+                del top[limit:]
+        if settled or size >= len(acc):
+            break
+    return top, more
+
+
+def explain(
+    terms: list[QueryTerm],
+    stats: CorpusStats,
+    meta: DocMeta,
+    lemma_fields: tuple[str, ...],
+    bm25: float,
+    matched: list[str],
+    score: float,
+) -> dict:
+    """Per-term, per-field contributions of one hit: the same formula as `rank`, itemised."""
+    counts = [Counter(text.split()) for text in lemma_fields]
+    avg = stats.avg_lens
+    parts = []
+    for qt in sorted(terms, key=lambda q: q.term):
+        tfs = tuple(c[qt.term] for c in counts)
+        if not any(tfs):
+            continue
+        idf = _idf(stats, qt.term)
+        fields = {}
+        for i, tf in enumerate(tfs):
+            if tf:
+                one = [0, 0, 0]
+                one[i] = tf
+                fields[FIELD_NAMES[i]] = round(
+                    qt.weight * idf * impact(tuple(one), meta.lens, avg), 4
+                )
+        parts.append(
+            {
+                "term": qt.term,
+                "original": qt.original,
+                "source": qt.source,
+                "weight": qt.weight,
+                "idf": round(idf, 4),
+                "fields": fields,
+                "score": round(qt.weight * idf * impact(tfs, meta.lens, avg), 4),
+            }
+        )
+    return {
+        "bm25": round(bm25, 4),
+        "terms": parts,
+        "applicability": {"matched": matched, "multiplier": 1 + APPLICABILITY_BOOST * len(matched)},
+        "score": round(score, 4),
+    }
 
 
 def search(
@@ -269,21 +319,29 @@ def search(
     an = analyzer(generation)
     stats = store.stats()
     terms, understood = analyse_query(query, an, stats, as_you_type=as_you_type)
-    postings, metas = store.match([qt.term for qt in terms])
-    ranked = rank(terms, stats, postings, metas, audiences=audiences, role=role, context=context)
-    top = ranked[:limit]
-    texts = {}
+    top, more = rank(
+        terms, stats, store, audiences=audiences, role=role, context=context, limit=limit
+    )
+    rows = {}
     if top:
-        texts = {
+        rows = {
             row[0]: row[1:]
             for row in ArticleSearchDoc.objects.filter(
-                pk__in=[m.pk for _, m, _ in top]
-            ).values_list("article_id", "title", "steps_text", "body_text")
+                pk__in=[m.pk for _, m, _, _ in top]
+            ).values_list(
+                "article_id",
+                "title",
+                "steps_text",
+                "body_text",
+                "title_lemmas",
+                "steps_lemmas",
+                "body_lemmas",
+            )
         }
-    matched = {qt.term for qt in terms}
+    matched_terms = {qt.term for qt in terms}
     hits = []
-    for score, meta, explain in top:
-        title, steps_text, body_text = texts.get(meta.pk, ("", "", ""))
+    for score, meta, bm25, matched in top:
+        title, steps_text, body_text, *lemma_fields = rows.get(meta.pk, ("",) * 6)
         hit = Hit(
             article_id=meta.pk,
             slug=meta.slug,
@@ -291,12 +349,12 @@ def search(
             audience=meta.audience,
             title=title,
             score=score,
-            explain=explain,
+            explain=explain(terms, stats, meta, tuple(lemma_fields), bm25, matched, score),
         )
         if highlight:
-            hit.title_html = an.highlight(title, matched)
+            hit.title_html = an.highlight(title, matched_terms)
             hit.snippet_html = an.highlight(
-                f"{steps_text}\n{body_text}".strip(), matched, window=SNIPPET_WORDS
+                f"{steps_text}\n{body_text}".strip(), matched_terms, window=SNIPPET_WORDS
             )
         hits.append(hit)
     return SearchResult(
@@ -304,6 +362,6 @@ def search(
         understood_as=understood,
         terms=terms,
         hits=hits,
-        total=len(ranked),
+        more=more,
         backend=store.name,
     )

@@ -7,8 +7,8 @@ PostgreSQL's 'simple' parser splits the lemma text into exactly the same tokens.
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -47,8 +47,7 @@ def ru_to_en(text: str) -> str:
     return text.translate(_RU_TO_EN)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str  # as written
     start: int
     end: int

@@ -1,3 +1,9 @@
 """WebSocket routes for live workspace updates."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from otklik.live.consumers import LiveConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+]

@@ -22,8 +22,14 @@ def publish(
     now = timezone.now()
     events = LiveEvent.objects.bulk_create(
         [
-            LiveEvent(user_id=uid, kind=kind, case=case, text=text[:500],
-                      payload=payload or {}, created_at=now)
+            LiveEvent(
+                user_id=uid,
+                kind=kind,
+                case=case,
+                text=text[:500],
+                payload=payload or {},
+                created_at=now,
+            )
             for uid in dict.fromkeys(u for u in user_ids if u)
         ]
     )
@@ -50,3 +56,13 @@ def _push(event_ids: list[int]) -> None:
         async_to_sync(layer.group_send)(
             user_group(event.user_id), {"type": "live.event", "event": event_message(event)}
         )
+
+
+def live_mark_read(*, user, up_to: int | None = None, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own events read: all up to id `up_to`, or the given ids."""
+    events = LiveEvent.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        events = events.filter(pk__in=list(ids))
+    elif up_to is not None:
+        events = events.filter(pk__lte=up_to)
+    return events.update(read_at=timezone.now())

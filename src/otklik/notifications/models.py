@@ -32,7 +32,10 @@ class Outbox(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=NotificationChannel.choices)
     address = models.CharField(_("address"), max_length=300)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     client = models.ForeignKey(

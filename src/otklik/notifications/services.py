@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.common.errors import ServiceError
-from otklik.notifications.models import NotificationChannel, Outbox
+from otklik.notifications.models import NotificationChannel, Outbox, OutboxStatus
 
 
 def notify(
@@ -34,9 +34,17 @@ def notify(
     try:
         with transaction.atomic():
             row = Outbox.objects.create(
-                key=key[:200], channel=channel, address=address[:300], user=user,
-                client=client, case=case, subject=subject[:300], body=body,
-                payload=payload or {}, next_attempt_at=now, created_at=now,
+                key=key[:200],
+                channel=channel,
+                address=address[:300],
+                user=user,
+                client=client,
+                case=case,
+                subject=subject[:300],
+                body=body,
+                payload=payload or {},
+                next_attempt_at=now,
+                created_at=now,
             )
     except IntegrityError:
         return Outbox.objects.get(key=key[:200])
@@ -49,3 +57,25 @@ def _kick_delivery(outbox_id: int) -> None:
     from otklik.notifications import delivery
 
     delivery.enqueue_delivery(outbox_id)
+
+
+def outbox_retry_now(*, outbox_ids, now=None) -> int:
+    """Make failed or dead rows due at once ("retry now" in the admin).
+
+    A dead row gets a fresh set of attempts. Sent rows and rows being sent are left
+    alone, so this can never cause a second send. Returns how many rows were revived.
+    """
+    now = now or timezone.now()
+    ids = list(
+        Outbox.objects.filter(
+            pk__in=list(outbox_ids), status__in=[OutboxStatus.FAILED, OutboxStatus.DEAD]
+        ).values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        Outbox.objects.filter(pk__in=ids, status=OutboxStatus.DEAD).update(attempts=0)
+        changed = Outbox.objects.filter(
+            pk__in=ids, status__in=[OutboxStatus.FAILED, OutboxStatus.DEAD]
+        ).update(status=OutboxStatus.PENDING, next_attempt_at=now, locked_until=None)
+        for outbox_id in ids:
+            transaction.on_commit(lambda pk=outbox_id: _kick_delivery(pk))
+    return changed

@@ -1,0 +1,486 @@
+"""Writes on SLA deadlines: start, meet, pause, resume, cancel, and the breach scan.
+
+Deadlines are rows, never timers: whatever process runs `scan_deadlines` (every second,
+from the worker) finds due rows through a partial index and claims each one with a
+conditional UPDATE, so a restart or a second scanner never reports a breach twice.
+"""
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from otklik.common.errors import ServiceError
+from otklik.sla import conf
+from otklik.sla.calendar import (
+    CalendarSpec,
+    add_business,
+    business_between,
+    parse_weekly,
+    time_to_minutes,
+)
+from otklik.sla.models import BusinessCalendar, Deadline, DeadlineKind, SlaPolicy
+from otklik.sla.selectors import deadline_open_for
+
+# Deadlines whose clock runs: the scan and the partial indexes use exactly these terms.
+RUNNING = Q(
+    met_at__isnull=True, cancelled_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True
+)
+PAUSABLE_KINDS = (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION)
+
+
+# --- calendars and policies ---------------------------------------------------------------
+
+
+def calendar_for(*, team=None, department=None) -> BusinessCalendar | None:
+    """The department's calendar for handoffs, else the team's, else the default one."""
+    if department is not None:
+        found = BusinessCalendar.objects.filter(departments=department).order_by("pk").first()
+        if found:
+            return found
+    if team is not None:
+        found = BusinessCalendar.objects.filter(teams=team).order_by("pk").first()
+        if found:
+            return found
+    return BusinessCalendar.objects.filter(is_default=True).order_by("pk").first()
+
+
+def calendar_spec(calendar: BusinessCalendar | None) -> CalendarSpec:
+    """The pure description of a stored calendar (wall clock when there is none)."""
+    if calendar is None:
+        return CalendarSpec(tz=conf.fallback_timezone(), is_24x7=True)
+    if calendar.is_24x7:
+        return CalendarSpec(tz=calendar.timezone, is_24x7=True)
+    weekly = parse_weekly(calendar.weekly_hours)
+    spec = CalendarSpec(tz=calendar.timezone, weekly=weekly)
+    exceptions = {}
+    for day in calendar.days.all():
+        if not day.is_working:
+            exceptions[day.date] = ()
+        elif day.start is not None and day.end is not None:
+            end = time_to_minutes(day.end) or 24 * 60
+            exceptions[day.date] = ((time_to_minutes(day.start), end),)
+        else:
+            exceptions[day.date] = spec.usual_spans
+    return CalendarSpec(tz=calendar.timezone, weekly=weekly, exceptions=exceptions)
+
+
+def _deadline_spec(deadline: Deadline) -> CalendarSpec:
+    """The calendar the deadline was started on (wall clock if it was deleted since)."""
+    return calendar_spec(deadline.calendar)
+
+
+def policy_for(*, case, kind: str) -> SlaPolicy | None:
+    """The most specific active policy matching the case that sets a target for `kind`.
+
+    Specificity: topic (4) > priority (2) > channel (1); an empty field matches anything.
+    """
+    if kind not in DeadlineKind.values:
+        raise ServiceError({"kind": _("Unknown deadline kind.")})
+    candidates = SlaPolicy.objects.filter(
+        Q(topic__isnull=True) | Q(topic_id=case.topic_id),
+        Q(priority__isnull=True) | Q(priority=case.priority),
+        Q(channel="") | Q(channel=case.channel),
+        is_active=True,
+        **{f"{kind}_minutes__isnull": False},
+    )
+
+    def score(policy: SlaPolicy) -> tuple[int, int]:
+        specificity = (
+            4 * (policy.topic_id is not None)
+            + 2 * (policy.priority is not None)
+            + (policy.channel != "")
+        )
+        return (specificity, -policy.pk)  # ties: the oldest policy wins
+
+    return max(candidates, key=score, default=None)
+
+
+# --- one deadline -------------------------------------------------------------------------
+
+
+def _sync_targets(deadline: Deadline, case) -> None:
+    """Keep Case.due_at (queue "overdue" filter) and Handoff.due_at equal to the clocks."""
+    from otklik.cases.models import Case
+
+    if deadline.kind == DeadlineKind.RESOLUTION:
+        due = None if deadline.paused_at or not deadline.is_open else deadline.due_at
+        if deadline.is_open:
+            Case.objects.filter(pk=deadline.case_id).update(due_at=due)
+            case.due_at = due
+    elif deadline.kind == DeadlineKind.HANDOFF_ANSWER and deadline.handoff_id and deadline.is_open:
+        from otklik.handoffs.models import Handoff
+
+        Handoff.objects.filter(pk=deadline.handoff_id).update(due_at=deadline.due_at)
+
+
+@transaction.atomic
+def deadline_start(
+    *,
+    case,
+    kind: str,
+    handoff=None,
+    start: datetime | None = None,
+    minutes: int | None = None,
+) -> Deadline:
+    """Start an SLA clock on a case; return the running one if it is already started.
+
+    Without `minutes` the target comes from the best-matching policy or the defaults.
+    The due time counts on the business calendar of the handoff's department or the
+    case's team (the default calendar, or the wall clock, when they have none).
+    """
+    if kind not in DeadlineKind.values:
+        raise ServiceError({"kind": _("Unknown deadline kind.")})
+    if (kind == DeadlineKind.HANDOFF_ANSWER) != (handoff is not None):
+        raise ServiceError({"handoff": _("Only a department answer deadline has a handoff.")})
+    existing = deadline_open_for(case=case, kind=kind, handoff=handoff)
+    if existing is not None:
+        return existing
+    start = start or timezone.now()
+    policy = None
+    if minutes is None:
+        policy = policy_for(case=case, kind=kind)
+        minutes = policy.minutes_for(kind) if policy else conf.default_minutes(kind)
+    if minutes < 0:
+        raise ServiceError({"minutes": _("A deadline cannot be negative.")})
+    percent = conf.warn_before_percent()
+    if policy is not None and policy.warn_before_percent is not None:
+        percent = policy.warn_before_percent
+    calendar = calendar_for(
+        team=case.team, department=handoff.department if handoff is not None else None
+    )
+    spec = calendar_spec(calendar)
+    target = timedelta(minutes=minutes)
+    warn_before = target * min(max(percent, 0), 100) / 100
+    due_at = add_business(spec, start, target)
+    warn_at = add_business(spec, start, target - warn_before) if warn_before else None
+    try:
+        with transaction.atomic():
+            deadline = Deadline.objects.create(
+                case=case,
+                handoff=handoff,
+                kind=kind,
+                policy=policy,
+                calendar=calendar,
+                target_minutes=minutes,
+                warn_before_seconds=int(warn_before.total_seconds()),
+                started_at=start,
+                due_at=due_at,
+                warn_at=warn_at,
+            )
+    except IntegrityError:  # a concurrent start won; theirs is the clock
+        return deadline_open_for(case=case, kind=kind, handoff=handoff)
+    _sync_targets(deadline, case)
+    return deadline
+
+
+@transaction.atomic
+def deadline_meet(*, case, kind: str, handoff=None, at: datetime | None = None) -> Deadline | None:
+    """Stop the running clock as met (on time or late: compare met_at with due_at)."""
+    deadline = deadline_open_for(case=case, kind=kind, handoff=handoff)
+    if deadline is None:
+        return None
+    at = at or timezone.now()
+    if deadline.paused_at is not None:
+        deadline = _resume_one(deadline, at)
+    changed = Deadline.objects.filter(pk=deadline.pk, met_at__isnull=True).update(met_at=at)
+    if changed != 1:
+        return None
+    deadline.met_at = at
+    return deadline
+
+
+@transaction.atomic
+def deadline_cancel(*, case, kind: str, handoff=None, at: datetime | None = None) -> int:
+    """Stop running clocks without judging them (a cancelled handoff, a closed case).
+
+    `kind` "*" cancels every running clock of the case (or of the handoff).
+    """
+    qs = Deadline.objects.filter(case=case, met_at__isnull=True, cancelled_at__isnull=True)
+    if kind != "*":
+        qs = qs.filter(kind=kind)
+    if handoff is not None:
+        qs = qs.filter(handoff=handoff)
+    return qs.update(cancelled_at=at or timezone.now())
+
+
+@transaction.atomic
+def deadlines_pause(*, case, at: datetime | None = None) -> int:
+    """Waiting for the client: stop the first-response and resolution clocks."""
+    at = at or timezone.now()
+    paused = 0
+    running = Deadline.objects.select_for_update().filter(
+        case=case,
+        kind__in=PAUSABLE_KINDS,
+        met_at__isnull=True,
+        cancelled_at__isnull=True,
+        paused_at__isnull=True,
+    )
+    for deadline in running.select_related("calendar"):
+        left = business_between(_deadline_spec(deadline), at, deadline.due_at)
+        deadline.paused_at = at
+        deadline.remaining_seconds_at_pause = max(left.total_seconds(), 0.0)
+        deadline.save(update_fields=["paused_at", "remaining_seconds_at_pause"])
+        _sync_targets(deadline, case)
+        paused += 1
+    return paused
+
+
+def _resume_one(deadline: Deadline, at: datetime) -> Deadline:
+    spec = _deadline_spec(deadline)
+    left = timedelta(seconds=deadline.remaining_seconds_at_pause or 0)
+    deadline.due_at = add_business(spec, at, left)
+    if deadline.warned_at is None and deadline.warn_before_seconds:
+        before = timedelta(seconds=deadline.warn_before_seconds)
+        deadline.warn_at = add_business(spec, at, max(left - before, timedelta(0)))
+    deadline.paused_at = None
+    deadline.remaining_seconds_at_pause = None
+    deadline.save(update_fields=["due_at", "warn_at", "paused_at", "remaining_seconds_at_pause"])
+    return deadline
+
+
+@transaction.atomic
+def deadlines_resume(*, case, at: datetime | None = None) -> int:
+    """The client answered: restart paused clocks with the business time they had left."""
+    at = at or timezone.now()
+    resumed = 0
+    paused = Deadline.objects.select_for_update().filter(
+        case=case, met_at__isnull=True, cancelled_at__isnull=True, paused_at__isnull=False
+    )
+    for deadline in paused.select_related("calendar"):
+        _resume_one(deadline, at)
+        _sync_targets(deadline, case)
+        resumed += 1
+    return resumed
+
+
+# --- hooks called from cases.services -------------------------------------------------------
+
+
+def on_case_opened(*, case, at: datetime) -> None:
+    """A new case: start its resolution clock, and first response unless the contact is live."""
+    deadline_start(case=case, kind=DeadlineKind.RESOLUTION, start=at)
+    if case.channel not in conf.live_channels():
+        deadline_start(case=case, kind=DeadlineKind.FIRST_RESPONSE, start=at)
+
+
+def on_message_added(*, case, message, at: datetime) -> None:
+    """A public staff reply meets first response and a pending cabinet answer; a client's
+    message in the personal cabinet starts the cabinet answer clock."""
+    from otklik.cases.models import AuthorKind, MessageVisibility
+
+    if message.visibility != MessageVisibility.PUBLIC:
+        return
+    if message.author_kind == AuthorKind.STAFF:
+        deadline_meet(case=case, kind=DeadlineKind.FIRST_RESPONSE, at=at)
+        deadline_meet(case=case, kind=DeadlineKind.PORTAL_ANSWER, at=at)
+    elif message.author_kind == AuthorKind.CLIENT:
+        channel = message.interaction.channel if message.interaction_id else case.channel
+        if channel == "portal":
+            deadline_start(case=case, kind=DeadlineKind.PORTAL_ANSWER, start=at)
+
+
+def on_status_changed(*, case, old: str, new: str, at: datetime) -> None:
+    """Pause while waiting for the client; meet on resolution; a reopened case gets a new
+    resolution clock."""
+    from otklik.cases.lifecycle import REOPEN_FROM, is_open
+    from otklik.cases.models import CaseStatus
+
+    if new == CaseStatus.WAITING_CLIENT:
+        deadlines_pause(case=case, at=at)
+    elif old == CaseStatus.WAITING_CLIENT:
+        deadlines_resume(case=case, at=at)
+    if new == CaseStatus.RESOLVED:
+        for kind in (
+            DeadlineKind.FIRST_RESPONSE,
+            DeadlineKind.PORTAL_ANSWER,
+            DeadlineKind.RESOLUTION,
+        ):
+            deadline_meet(case=case, kind=kind, at=at)
+    elif new == CaseStatus.CLOSED:
+        for kind in (
+            DeadlineKind.FIRST_RESPONSE,
+            DeadlineKind.PORTAL_ANSWER,
+            DeadlineKind.RESOLUTION,
+        ):
+            deadline_cancel(case=case, kind=kind, at=at)
+    elif old in REOPEN_FROM and is_open(new):
+        deadline_start(case=case, kind=DeadlineKind.RESOLUTION, start=at)
+
+
+# --- the scan -----------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    """What one scan did; `more` means a batch was full and the caller may scan again now."""
+
+    breached: list[int] = field(default_factory=list)
+    warned: list[int] = field(default_factory=list)
+    more: bool = False
+
+
+def _row_delay() -> float:
+    """Test hook: seconds to sleep after claiming a row, so a test can kill the scanner
+    between the claim and the commit. Unset in production."""
+    return float(os.environ.get("OTKLIK_SLA_SCAN_ROW_DELAY", "0") or 0)
+
+
+def escalation_recipients(deadline: Deadline) -> list:
+    """Who hears about a breach: the team's senior operators, supervisors (of the team or
+    of all teams), the case owner and, for a handoff, its assignee. Escalation target first.
+    """
+    from otklik.accounts.models import Role, User
+
+    case = deadline.case
+    seniors = User.objects.filter(is_active=True).filter(
+        Q(role=Role.SENIOR_OPERATOR, team_id=case.team_id) if case.team_id else Q(pk__in=[])
+    )
+    supervisors = User.objects.filter(is_active=True, role=Role.SUPERVISOR).filter(
+        Q(team__isnull=True) | Q(team_id=case.team_id)
+    )
+    people = [*seniors.order_by("pk"), *supervisors.order_by("pk")]
+    if case.owner_id and case.owner.is_active:
+        people.append(case.owner)
+    if deadline.handoff_id and deadline.handoff.assignee_id:
+        people.append(deadline.handoff.assignee)
+    unique = {}
+    for person in people:
+        unique.setdefault(person.pk, person)
+    return list(unique.values())
+
+
+def _what(deadline: Deadline) -> dict:
+    return {
+        "case": deadline.case.reference,
+        "kind": deadline.get_kind_display(),
+        "due": timezone.localtime(deadline.due_at).strftime("%d.%m.%Y %H:%M"),
+    }
+
+
+def _breach_one(deadline_id: int, now: datetime) -> bool:
+    from otklik.cases.models import CaseEvent, EventKind
+    from otklik.live.services import publish
+    from otklik.notifications.models import NotificationChannel
+    from otklik.notifications.services import notify
+
+    with transaction.atomic():
+        claimed = Deadline.objects.filter(RUNNING, pk=deadline_id).update(breached_at=now)
+        if claimed != 1:
+            return False  # met, paused or breached by someone else meanwhile
+        delay = _row_delay()
+        if delay:
+            time.sleep(delay)
+        deadline = Deadline.objects.select_related(
+            "case", "case__owner", "handoff", "handoff__assignee"
+        ).get(pk=deadline_id)
+        case = deadline.case
+        people = escalation_recipients(deadline)
+        target = next((p for p in people if p.pk != case.owner_id), None)
+        if target is not None:
+            Deadline.objects.filter(pk=deadline_id).update(escalated_to=target)
+        CaseEvent.objects.create(
+            case=case,
+            actor=None,
+            kind=EventKind.SLA_BREACH,
+            field=deadline.kind,
+            old_value=deadline.due_at.isoformat(),
+            new_value=target.display_name if target else "",
+            created_at=now,
+        )
+        what = _what(deadline)
+        text = _("Case %(case)s: deadline «%(kind)s» missed (due %(due)s).") % what
+        publish(
+            user_ids=[p.pk for p in people],
+            kind="sla_breach",
+            text=text,
+            case=case,
+            payload={"deadline_id": deadline.pk, "deadline_kind": deadline.kind},
+        )
+        subject = _("Deadline missed on case %(case)s") % what
+        for person in people:
+            if person.email:
+                notify(
+                    key=f"sla-breach-{deadline.pk}-{person.pk}",
+                    channel=NotificationChannel.EMAIL,
+                    address=person.email,
+                    subject=subject,
+                    body=text,
+                    user=person,
+                    case=case,
+                )
+    return True
+
+
+def _warn_one(deadline_id: int, now: datetime) -> bool:
+    from otklik.cases.models import CaseEvent, EventKind
+    from otklik.live.services import publish
+
+    with transaction.atomic():
+        claimed = Deadline.objects.filter(
+            RUNNING, pk=deadline_id, warned_at__isnull=True, due_at__gt=now
+        ).update(warned_at=now)
+        if claimed != 1:
+            return False
+        deadline = Deadline.objects.select_related("case", "handoff").get(pk=deadline_id)
+        case = deadline.case
+        CaseEvent.objects.create(
+            case=case,
+            kind=EventKind.SLA_WARNING,
+            field=deadline.kind,
+            new_value=deadline.due_at.isoformat(),
+            created_at=now,
+        )
+        recipients = [case.owner_id]
+        if deadline.handoff_id:
+            recipients.append(deadline.handoff.assignee_id)
+        publish(
+            user_ids=[r for r in recipients if r],
+            kind="sla_warning",
+            text=_("Case %(case)s: deadline «%(kind)s» is close (due %(due)s).") % _what(deadline),
+            case=case,
+            payload={"deadline_id": deadline.pk, "deadline_kind": deadline.kind},
+        )
+    return True
+
+
+def scan_deadlines(*, now: datetime | None = None, batch: int = 500) -> ScanResult:
+    """Breach due deadlines and warn those near their due time, each at most once.
+
+    Reads only rows in the partial indexes (running clocks already due), in due order;
+    every row is claimed and reported in its own transaction, so a crash loses nothing
+    and repeats nothing.
+    """
+    now = now or timezone.now()
+    result = ScanResult()
+    due = (
+        Deadline.objects.filter(RUNNING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    due_ids = list(due)
+    for deadline_id in due_ids:
+        if _breach_one(deadline_id, now):
+            result.breached.append(deadline_id)
+    warn = (
+        Deadline.objects.filter(
+            RUNNING,
+            warned_at__isnull=True,
+            warn_at__isnull=False,
+            warn_at__lte=now,
+            due_at__gt=now,
+        )
+        .order_by("warn_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    warn_ids = list(warn)
+    for deadline_id in warn_ids:
+        if _warn_one(deadline_id, now):
+            result.warned.append(deadline_id)
+    result.more = len(due_ids) == batch or len(warn_ids) == batch
+    return result
