@@ -24,6 +24,10 @@ locales: $(STAMP)
 run: install locales
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
+	@# The background worker (job queue + periodic scans: outbox delivery, SLA deadlines)
+	@# runs next to the server and stops with it (trap), or by itself if make dies.
+	@$(PY) manage.py run_worker --exit-with-parent & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install locales

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from otklik.common.errors import ServiceError
 from otklik.handoffs import services
@@ -14,6 +15,14 @@ from otklik.handoffs.files import MAX_FILE_BYTES, clean_name
 from otklik.handoffs.models import Handoff, HandoffAttachment
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The refusals are checked by their English words."""
+    with translation.override("en"):
+        yield
+
 
 PDF = b"%PDF-1.7\n%%EOF"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20

@@ -67,7 +67,7 @@ def test_every_change_is_told_once_to_owner_and_watchers_not_to_the_actor(staff,
         sam,
         [alice, olga, sue],
     )
-    assert live[0].text == "Служба безопасности ответила по обращению %s" % case.reference
+    assert live[0].text == f"Служба безопасности: ответ по обращению {case.reference}"
     assert "Звоните на 900" in mails[0].body
 
     keys = list(Outbox.objects.values_list("key", flat=True))

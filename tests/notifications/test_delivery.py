@@ -1,6 +1,7 @@
 """Outbox delivery: claim with a lease, send once, retry with backoff, give up visibly."""
 
 import logging
+import socket
 import threading
 from datetime import timedelta
 
@@ -32,13 +33,16 @@ class _Inbox:
 
 def test_email_goes_through_a_real_smtp_server(settings):
     inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # a free port (aiosmtpd cannot start on port 0)
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
         settings.MAILERS = {
             "default": {
                 "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 10},
+                "OPTIONS": {"host": "127.0.0.1", "port": smtp_port, "timeout": 10},
             }
         }
         row = notify(

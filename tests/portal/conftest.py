@@ -1,18 +1,20 @@
 """Portal fixtures: two clients with phones and e-mails, a portal client session helper."""
 
+import uuid
+
 import pytest
-from django.core.cache import cache
 
 from otklik.clients.services import client_create
 from otklik.portal.auth import SESSION_CLIENT
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Throttle counters live in the cache; each test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_throttles(monkeypatch):
+    """Throttle counters live in the cache (Redis in CI, shared): give each test its own
+    key space instead of flushing the cache under other tests' feet."""
+    from otklik.portal import services
+
+    monkeypatch.setattr(services, "THROTTLE_PREFIX", f"test-portal:{uuid.uuid4().hex}")
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ IP = "203.0.113.7"
 
 
 def code_from_outbox(address: str) -> str:
-    row = Outbox.objects.filter(address=address, key__startswith="portal-login-code:").latest(
-        "id"
-    )
+    row = Outbox.objects.filter(address=address, key__startswith="portal-login-code:").latest("id")
     return re.search(r"\b(\d{6})\b", row.body).group(1)
 
 

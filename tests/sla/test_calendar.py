@@ -56,9 +56,7 @@ def test_moved_working_saturday_is_used():
 
 def test_public_holidays_are_skipped():
     # Saturday 1 Nov 17:00 + 2 h: Sunday, Monday (moved), Tuesday (holiday) → Wednesday.
-    assert add_business_time(NOVEMBER_2025, msk(2025, 11, 1, 17, 0), 120) == msk(
-        2025, 11, 5, 10, 0
-    )
+    assert add_business_time(NOVEMBER_2025, msk(2025, 11, 1, 17, 0), 120) == msk(2025, 11, 5, 10, 0)
     assert business_minutes_between(
         NOVEMBER_2025, msk(2025, 11, 1, 17, 0), msk(2025, 11, 5, 10, 0)
     ) == pytest.approx(120)
@@ -104,7 +102,7 @@ def test_a_calendar_without_working_time_fails_loudly():
 
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError):
-        add_business_time(WALL_CLOCK, datetime(2025, 1, 1), 1)  # noqa: DTZ001
+        add_business_time(WALL_CLOCK, datetime(2025, 1, 1), 1)
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -144,31 +142,41 @@ def calendars(draw):
 
 
 instants = st.datetimes(
-    min_value=datetime(2025, 1, 1),  # noqa: DTZ001
-    max_value=datetime(2026, 1, 1),  # noqa: DTZ001
+    min_value=datetime(2025, 1, 1),
+    max_value=datetime(2026, 1, 1),
     timezones=st.just(UTC),
 )
 amounts = st.integers(min_value=1, max_value=60 * 24 * 20).map(lambda m: timedelta(minutes=m))
 PROPERTY = settings(max_examples=150, deadline=None)
 
 
+def fit(spec: CalendarSpec, amount: timedelta) -> timedelta:
+    """Cap the amount at 40 weeks of the calendar's work, so a calendar with one working
+    minute a week is not asked for a month of work (it would need centuries)."""
+    weekly = sum(end - begin for spans in spec.weekly.values() for begin, end in spans)
+    return min(amount, timedelta(minutes=max(weekly, 1) * 40))
+
+
 @PROPERTY
 @given(calendars(), instants, amounts)
 def test_add_then_measure_gives_back_the_amount(spec, start, amount):
+    amount = fit(spec, amount)
     due = add_business(spec, start, amount)
-    assert due >= start + (timedelta(0) if spec.is_24x7 else timedelta(0))
+    assert due >= start
     assert business_between(spec, start, due) == amount
 
 
 @PROPERTY
 @given(calendars(), instants, amounts)
 def test_result_lies_in_working_time(spec, start, amount):
+    amount = fit(spec, amount)
     assert is_working_instant(spec, add_business(spec, start, amount))
 
 
 @PROPERTY
 @given(calendars(), instants, amounts, amounts)
 def test_monotonic_in_amount_and_start(spec, start, a, b):
+    a, b = fit(spec, a), fit(spec, b)
     small, big = sorted((a, b))
     assert add_business(spec, start, small) <= add_business(spec, start, big)
     later = start + (big - small)
@@ -178,6 +186,7 @@ def test_monotonic_in_amount_and_start(spec, start, a, b):
 @PROPERTY
 @given(calendars(), instants, amounts)
 def test_never_faster_than_the_wall_clock(spec, start, amount):
+    amount = fit(spec, amount)
     assert add_business(spec, start, amount) - start >= amount
 
 

@@ -620,12 +620,6 @@ class _DemoBuilder:
             ),
             now=self.ago(days=3, hours=8, minutes=50),
         )
-        case_transition(
-            actor=mfo,
-            case=case,
-            to_status=CaseStatus.WAITING_DEPARTMENT,
-            now=self.ago(days=3, hours=8, minutes=49),
-        )
         return client
 
     def story_001_charges(self) -> Client:
@@ -743,12 +737,6 @@ class _DemoBuilder:
             question="Клиентка за границей, карта на проверке операций. Перезвоните ей для "
             "подтверждения и разблокировки.",
             now=self.ago(hours=3, minutes=25),
-        )
-        case_transition(
-            actor=chat,
-            case=first,
-            to_status=CaseStatus.WAITING_DEPARTMENT,
-            now=self.ago(hours=3, minutes=24),
         )
         self.written_case(
             actor=operator,
@@ -887,12 +875,6 @@ class _DemoBuilder:
             department=self.ref.departments["product"],
             question="Можно ли выпустить клиенту карту уровня Black на индивидуальных условиях "
             "без партнёрской программы вместо изъятой World Black Edition?",
-            now=self.ago(days=2, hours=18),
-        )
-        case_transition(
-            actor=manager,
-            case=seized,
-            to_status=CaseStatus.WAITING_DEPARTMENT,
             now=self.ago(days=2, hours=18),
         )
         fx = self.phone_case(

@@ -26,6 +26,7 @@ from otklik.cases.services import case_transition, message_add
 from otklik.clients.models import ContactPoint, Reachability
 from otklik.clients.services import contact_point_set_reachability
 from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.phones import format_phone
 from otklik.handoffs.files import CheckedFile, check_uploads
 from otklik.handoffs.models import (
     CaseWatch,
@@ -478,6 +479,7 @@ def case_contact_set_reachability(
     if reachability not in Reachability.values:
         raise ServiceError({"reachability": _("Unknown reachability value.")})
     now = now or timezone.now()
+    label = f"{contact.get_kind_display()} {format_phone(contact.value)}"
     old = f"{contact.get_reachability_display()} {contact.reachability_note}".strip()
     contact = contact_point_set_reachability(contact=contact, reachability=reachability, note=note)
     new = f"{contact.get_reachability_display()} {contact.reachability_note}".strip()
@@ -486,8 +488,8 @@ def case_contact_set_reachability(
         actor=actor,
         kind=EventKind.FIELD_CHANGED,
         field="reachability",
-        old_value=f"{contact}: {old}"[:300],
-        new_value=f"{contact}: {new}"[:300],
+        old_value=f"{label}: {old}"[:300],
+        new_value=f"{label}: {new}"[:300],
         created_at=now,
     )
     audit_record(

@@ -11,9 +11,7 @@ urlpatterns = [
     path("<int:handoff_id>/answer", views.answer, name="answer"),
     path("<int:handoff_id>/reply", views.reply, name="reply"),
     path("<int:handoff_id>/cancel", views.cancel, name="cancel"),
-    path(
-        "<int:handoff_id>/files/<int:attachment_id>", views.attachment, name="attachment"
-    ),
+    path("<int:handoff_id>/files/<int:attachment_id>", views.attachment, name="attachment"),
     path("cases/<int:case_id>/panel", views.case_panel, name="case_panel"),
     path("cases/<int:case_id>/banner", views.case_banner, name="case_banner"),
     path("cases/<int:case_id>/send", views.send, name="send"),

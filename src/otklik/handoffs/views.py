@@ -31,10 +31,10 @@ from otklik.handoffs.selectors import (
     client_reachability,
     department_list,
     department_queue,
-    handoff_row,
     handoff_attachment_get,
     handoff_get_for_user,
     handoff_history,
+    handoff_row,
     pending_question,
 )
 

@@ -30,7 +30,7 @@ FAILURE_TTL_SECONDS = 7 * 24 * 3600
 class RQBackend(BaseTaskBackend):
     """Enqueue `django.tasks` tasks on RQ queues named `<PREFIX>.<queue name>`."""
 
-    supports_defer = True
+    supports_defer = False  # would need RQ's scheduler process; our retries use the outbox
     supports_async_task = False
     supports_get_result = False
     supports_priority = False
@@ -82,10 +82,7 @@ class RQBackend(BaseTaskBackend):
             "result_ttl": RESULT_TTL_SECONDS,
             "failure_ttl": FAILURE_TTL_SECONDS,
         }
-        if task.run_after is not None:
-            queue.enqueue_at(task.run_after, run_job, **options)
-        else:
-            queue.enqueue(run_job, **options)
+        queue.enqueue(run_job, **options)
         object.__setattr__(result, "enqueued_at", timezone.now())
         task_enqueued.send(type(self), task_result=result)
         return result

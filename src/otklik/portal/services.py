@@ -53,6 +53,7 @@ CODE_REQUESTS_PER_IP = 20
 WRONG_CODES_PER_IP = 30
 RATING_EDIT_PERIOD = timedelta(days=7)
 MAX_COMMENT = 2000
+THROTTLE_PREFIX = "portal:throttle"
 PORTAL_ANSWER = "portal_answer"  # the SLA deadline kind (otklik.sla)
 OPEN_HANDOFF_STATUSES = ("open", "in_work", "question")
 
@@ -91,7 +92,7 @@ def identifier_normalize(raw: str) -> tuple[str, str]:
 
 def _count(scope: str, subject: str) -> int:
     """Add one to a fixed-window counter in the cache and return the new value."""
-    key = f"portal:throttle:{scope}:{_keyed_hash('throttle', subject)[:32]}"
+    key = f"{THROTTLE_PREFIX}:{scope}:{_keyed_hash('throttle', subject)[:32]}"
     cache.add(key, 0, timeout=THROTTLE_WINDOW_SECONDS)
     try:
         return cache.incr(key)
@@ -101,7 +102,8 @@ def _count(scope: str, subject: str) -> int:
 
 
 def _peek(scope: str, subject: str) -> int:
-    return int(cache.get(f"portal:throttle:{scope}:{_keyed_hash('throttle', subject)[:32]}") or 0)
+    key = f"{THROTTLE_PREFIX}:{scope}:{_keyed_hash('throttle', subject)[:32]}"
+    return int(cache.get(key) or 0)
 
 
 def _throttled() -> Throttled:

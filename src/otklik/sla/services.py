@@ -214,7 +214,7 @@ def deadlines_pause(*, case, at: datetime | None = None) -> int:
     """Waiting for the client: stop the first-response and resolution clocks."""
     at = at or timezone.now()
     paused = 0
-    running = Deadline.objects.select_for_update().filter(
+    running = Deadline.objects.select_for_update(of=("self",)).filter(
         case=case,
         kind__in=PAUSABLE_KINDS,
         met_at__isnull=True,
@@ -249,7 +249,7 @@ def deadlines_resume(*, case, at: datetime | None = None) -> int:
     """The client answered: restart paused clocks with the business time they had left."""
     at = at or timezone.now()
     resumed = 0
-    paused = Deadline.objects.select_for_update().filter(
+    paused = Deadline.objects.select_for_update(of=("self",)).filter(
         case=case, met_at__isnull=True, cancelled_at__isnull=True, paused_at__isnull=False
     )
     for deadline in paused.select_related("calendar"):

@@ -12,6 +12,7 @@ from otklik.clients.models import ChannelKind
 from otklik.clients.product_details import FUND_TYPE_LABELS
 from otklik.common.luhn import mask_pan
 from otklik.common.phones import format_phone
+from otklik.portal.selectors import EVENT_FIELD_LABELS
 
 register = template.Library()
 
@@ -78,8 +79,8 @@ def event_change(event) -> dict:
     elif event.kind == EventKind.FIELD_CHANGED and event.field:
         try:
             field_label = str(Case._meta.get_field(event.field).verbose_name)
-        except Exception:  # an old row may name a field that no longer exists
-            field_label = event.field
+        except Exception:  # not a Case field: a portal mark, or a field since removed
+            field_label = str(EVENT_FIELD_LABELS.get(event.field, event.field))
     return {"field": field_label, "old": old, "new": new}
 
 

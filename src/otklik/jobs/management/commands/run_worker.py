@@ -102,7 +102,7 @@ def _work(backend, options) -> None:
         # scan re-delivers after its lease.
         worker = SimpleWorker(backend.rq_queues(), connection=backend.connection, name=worker_id)
         logger.info("RQ worker %s started on %s", worker_id, [q.name for q in worker.queues])
-        worker.work(with_scheduler=True, logging_level="INFO")
+        worker.work(with_scheduler=False, logging_level="INFO")
     else:
         logger.info(
             "Backend %s runs tasks in-process; only periodic scans run here", type(backend).__name__
