@@ -74,9 +74,19 @@ class Workers:
     def start(self) -> subprocess.Popen:
         log = open(self.log_dir / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_worker", "--interval", "0.2",
-             "--scan-interval", "0.5"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "manage.py",
+                "run_worker",
+                "--interval",
+                "0.2",
+                "--scan-interval",
+                "0.5",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.procs.append(proc)
         return proc

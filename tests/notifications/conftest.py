@@ -24,6 +24,4 @@ def sms_webhook(settings, receiver):
 
 @pytest.fixture
 def immediate_tasks(settings):
-    settings.TASKS = {
-        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
-    }
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

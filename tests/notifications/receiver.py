@@ -58,9 +58,12 @@ class WebhookReceiver:
         signature_ok = True
         if self.secret:
             ts = handler.headers.get("X-Otklik-Timestamp", "")
-            expected = "sha256=" + hmac.new(
-                self.secret.encode(), ts.encode() + b"." + body, hashlib.sha256
-            ).hexdigest()
+            expected = (
+                "sha256="
+                + hmac.new(
+                    self.secret.encode(), ts.encode() + b"." + body, hashlib.sha256
+                ).hexdigest()
+            )
             signature_ok = hmac.compare_digest(
                 expected, handler.headers.get("X-Otklik-Signature", "")
             )

@@ -46,8 +46,11 @@ def test_email_goes_through_a_real_smtp_server(settings):
             }
         }
         row = notify(
-            key="portal-answer-1", channel="email", address="client@example.com",
-            subject="Ответ по обращению", body="Здравствуйте! Мы ответили.",
+            key="portal-answer-1",
+            channel="email",
+            address="client@example.com",
+            subject="Ответ по обращению",
+            body="Здравствуйте! Мы ответили.",
         )
         assert delivery.deliver(row.pk) == delivery.SENT
         assert delivery.deliver(row.pk) == delivery.SKIPPED  # a sent row is never resent
@@ -87,7 +90,10 @@ def test_webhook_failing_twice_is_retried_with_backoff_then_delivered_once(sms_w
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 3, "")
     assert delivery.deliver_due(later + timedelta(days=1)) == {
-        "sent": 0, "failed": 0, "dead": 0, "skipped": 0,
+        "sent": 0,
+        "failed": 0,
+        "dead": 0,
+        "skipped": 0,
     }
     assert len(sms_webhook.requests) == 3
     assert all(r["signed"] for r in sms_webhook.requests)
@@ -124,9 +130,7 @@ def test_gives_up_after_max_attempts_and_retry_now_revives(sms_webhook, admin_cl
     assert outbox_retry_now(outbox_ids=[row.pk]) == 0  # sent stays sent
 
 
-def test_redelivery_after_a_crash_between_send_and_mark_sent_is_deduplicated(
-    sms_webhook, settings
-):
+def test_redelivery_after_a_crash_between_send_and_mark_sent_is_deduplicated(sms_webhook, settings):
     """The worker sent, then died before marking the row sent: at-least-once + key."""
     row = _sms(key="crash-1")
     now = timezone.now()
@@ -197,8 +201,12 @@ def test_notify_is_delivered_by_a_job_after_commit(
 
 
 def test_a_broken_queue_does_not_break_the_caller(settings, django_capture_on_commit_callbacks):
-    settings.TASKS = {"default": {"BACKEND": "otklik.jobs.backends.RQBackend",
-                                  "OPTIONS": {"URL": "redis://127.0.0.1:1/0"}}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "otklik.jobs.backends.RQBackend",
+            "OPTIONS": {"URL": "redis://127.0.0.1:1/0"},
+        }
+    }
     with django_capture_on_commit_callbacks(execute=True):
         row = _sms(key="queue-down")
     row.refresh_from_db()
