@@ -5,6 +5,7 @@ from the worker) finds due rows through a partial index and claims each one with
 conditional UPDATE, so a restart or a second scanner never reports a breach twice.
 """
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from otklik.sla.selectors import deadline_open_for
 RUNNING = Q(
     met_at__isnull=True, cancelled_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True
 )
+logger = logging.getLogger(__name__)
 PAUSABLE_KINDS = (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION)
 
 
@@ -331,20 +333,27 @@ def _row_delay() -> float:
     return float(os.environ.get("OTKLIK_SLA_SCAN_ROW_DELAY", "0") or 0)
 
 
-def escalation_recipients(deadline: Deadline) -> list:
+def escalation_recipients(deadline: Deadline, *, cache: dict | None = None) -> list:
     """Who hears about a breach: the team's senior operators, supervisors (of the team or
     of all teams), the case owner and, for a handoff, its assignee. Escalation target first.
+
+    `cache` (team id → seniors and supervisors) saves the queries within one scan.
     """
     from otklik.accounts.models import Role, User
 
     case = deadline.case
-    seniors = User.objects.filter(is_active=True).filter(
-        Q(role=Role.SENIOR_OPERATOR, team_id=case.team_id) if case.team_id else Q(pk__in=[])
-    )
-    supervisors = User.objects.filter(is_active=True, role=Role.SUPERVISOR).filter(
-        Q(team__isnull=True) | Q(team_id=case.team_id)
-    )
-    people = [*seniors.order_by("pk"), *supervisors.order_by("pk")]
+    cache = {} if cache is None else cache
+    if case.team_id not in cache:
+        seniors = (
+            User.objects.filter(is_active=True, role=Role.SENIOR_OPERATOR, team_id=case.team_id)
+            if case.team_id
+            else User.objects.none()
+        )
+        supervisors = User.objects.filter(is_active=True, role=Role.SUPERVISOR).filter(
+            Q(team__isnull=True) | Q(team_id=case.team_id)
+        )
+        cache[case.team_id] = [*seniors.order_by("pk"), *supervisors.order_by("pk")]
+    people = list(cache[case.team_id])
     if case.owner_id and case.owner.is_active:
         people.append(case.owner)
     if deadline.handoff_id and deadline.handoff.assignee_id:
@@ -363,7 +372,7 @@ def _what(deadline: Deadline) -> dict:
     }
 
 
-def _breach_one(deadline_id: int, now: datetime) -> bool:
+def _breach_one(deadline_id: int, now: datetime, cache: dict | None = None) -> bool:
     from otklik.cases.models import CaseEvent, EventKind
     from otklik.live.services import publish
     from otklik.notifications.models import NotificationChannel
@@ -380,7 +389,7 @@ def _breach_one(deadline_id: int, now: datetime) -> bool:
             "case", "case__owner", "handoff", "handoff__assignee"
         ).get(pk=deadline_id)
         case = deadline.case
-        people = escalation_recipients(deadline)
+        people = escalation_recipients(deadline, cache=cache)
         target = next((p for p in people if p.pk != case.owner_id), None)
         if target is not None:
             Deadline.objects.filter(pk=deadline_id).update(escalated_to=target)
@@ -417,7 +426,7 @@ def _breach_one(deadline_id: int, now: datetime) -> bool:
     return True
 
 
-def _warn_one(deadline_id: int, now: datetime) -> bool:
+def _warn_one(deadline_id: int, now: datetime, cache: dict | None = None) -> bool:
     from otklik.cases.models import CaseEvent, EventKind
     from otklik.live.services import publish
 
@@ -449,25 +458,41 @@ def _warn_one(deadline_id: int, now: datetime) -> bool:
     return True
 
 
-def scan_deadlines(*, now: datetime | None = None, batch: int = 500) -> ScanResult:
+def _each_claimed(ids: list[int], report, now: datetime, chunk: int) -> list[int]:
+    """Report rows in transactions of `chunk` rows, each row in its own savepoint.
+
+    Claim and report commit together: a crash rolls both back, so the row is simply due
+    again for the next scanner. A row whose report fails is logged and left due.
+    """
+    done: list[int] = []
+    cache: dict = {}
+    for offset in range(0, len(ids), chunk):
+        with transaction.atomic():
+            for deadline_id in ids[offset : offset + chunk]:
+                try:
+                    if report(deadline_id, now, cache):
+                        done.append(deadline_id)
+                except Exception:
+                    logger.exception("SLA deadline %s could not be reported", deadline_id)
+    return done
+
+
+def scan_deadlines(*, now: datetime | None = None, batch: int = 500, chunk: int = 50) -> ScanResult:
     """Breach due deadlines and warn those near their due time, each at most once.
 
     Reads only rows in the partial indexes (running clocks already due), in due order;
-    every row is claimed and reported in its own transaction, so a crash loses nothing
-    and repeats nothing.
+    every row is claimed with a conditional UPDATE and reported in the same transaction,
+    so a crash loses nothing and repeats nothing, and two scanners never both report.
     """
     now = now or timezone.now()
     result = ScanResult()
-    due = (
+    due_ids = list(
         Deadline.objects.filter(RUNNING, due_at__lte=now)
         .order_by("due_at")
         .values_list("pk", flat=True)[:batch]
     )
-    due_ids = list(due)
-    for deadline_id in due_ids:
-        if _breach_one(deadline_id, now):
-            result.breached.append(deadline_id)
-    warn = (
+    result.breached = _each_claimed(due_ids, _breach_one, now, chunk)
+    warn_ids = list(
         Deadline.objects.filter(
             RUNNING,
             warned_at__isnull=True,
@@ -478,9 +503,6 @@ def scan_deadlines(*, now: datetime | None = None, batch: int = 500) -> ScanResu
         .order_by("warn_at")
         .values_list("pk", flat=True)[:batch]
     )
-    warn_ids = list(warn)
-    for deadline_id in warn_ids:
-        if _warn_one(deadline_id, now):
-            result.warned.append(deadline_id)
+    result.warned = _each_claimed(warn_ids, _warn_one, now, chunk)
     result.more = len(due_ids) == batch or len(warn_ids) == batch
     return result

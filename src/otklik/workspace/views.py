@@ -47,6 +47,7 @@ from otklik.clients.selectors import (
     client_search as client_search_selector,
 )
 from otklik.common.errors import ServiceError
+from otklik.workspace.rows import queue_rows
 
 VIA = "workspace"
 INTAKE_CHANNELS = (
@@ -132,13 +133,15 @@ def queue(request: HttpRequest) -> HttpResponse:
         page=params.page,
         size=settings.QUEUE_PAGE_SIZE,
     )
+    now = timezone.now()
     context = {
         "cases": rows,
+        "rows": queue_rows(rows, now=now),
         "filters": params.filters,
         "page": params.page,
         "has_next": has_next,
         "has_prev": params.page > 1,
-        "now": timezone.now(),
+        "now": now,
         "statuses": CaseStatus.choices,
         "channels": ChannelKind.choices,
         "can_see_all": request.user.sees_everything,
