@@ -119,20 +119,28 @@ def fill(target: int, team, owner, client) -> None:
                 batch_size=5000,
             )
             rows = []
+            adapt = connection.ops.adapt_datetimefield_value
             for case in cases:
                 for kind in kinds:
                     due = FAR + timedelta(seconds=rng.randrange(86400 * 365))
                     rows.append(
-                        Deadline(
-                            case_id=case.pk,
-                            kind=kind,
-                            target_minutes=60,
-                            started_at=now,
-                            due_at=due,
-                            warn_at=due - timedelta(hours=1),
+                        (
+                            case.pk,
+                            kind,
+                            60,
+                            0,
+                            adapt(now),
+                            adapt(due),
+                            adapt(due - timedelta(hours=1)),
                         )
                     )
-            Deadline.objects.bulk_create(rows, batch_size=5000)
+            with connection.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO sla_deadline (case_id, kind, target_minutes,"
+                    " warn_before_seconds, started_at, due_at, warn_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    rows,
+                )
         have += len(rows)
         print(f"  {have:>9,} open deadlines ({time.perf_counter() - started:.1f} s)", flush=True)
     if connection.vendor == "postgresql":
@@ -185,11 +193,11 @@ def drain() -> tuple[float, int]:
     return time.perf_counter() - t, breached
 
 
-def scan_costs(open_count: int) -> list[dict]:
+def scan_costs(open_count: int, levels) -> list[dict]:
     from django.utils import timezone
 
     rows = []
-    for due in (0, 100, 1_000, 10_000):
+    for due in levels:
         now = timezone.now()
         make_due(due, now)
         query_ms = find_due_ms(timezone.now())
@@ -286,7 +294,8 @@ def main() -> None:
     for open_count in sorted({min(100_000, args.open), args.open}):
         print(f"filling to {open_count:,} open deadlines", flush=True)
         fill(open_count, team, owner, client)
-        results["scan"] += scan_costs(open_count)
+        levels = (0, 100, 1_000, 10_000) if open_count == args.open else (0, 100, 1_000)
+        results["scan"] += scan_costs(open_count, levels)
     results["plan"] = plan()
     print(results["plan"])
     print("latency (scan every 1 s)", flush=True)

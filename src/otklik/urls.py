@@ -19,5 +19,10 @@ urlpatterns = [
     path("portal/", include("otklik.portal.urls")),
     path("handoffs/", include("otklik.handoffs.urls")),
     path("live/", include("otklik.live.urls")),
+    path("knowledge/", include("otklik.knowledge.urls")),
+    path("faq/", include("otklik.knowledge.public_urls")),
+    path("actions/", include("otklik.actions.urls")),
+    path("orders/", include("otklik.orders.urls")),
+    path("chat/", include("otklik.chat.urls")),
     path("", include("otklik.workspace.urls")),
 ]
