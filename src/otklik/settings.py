@@ -5,6 +5,7 @@ with nothing else installed; `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL
 Redis at scale.
 """
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -219,7 +220,32 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.notifications.delivery.deliver_due", 1.0),
     ("otklik.sla.services.scan_deadlines", 1.0),
     ("otklik.jobs.maintenance.prune_finished_jobs", 3600.0),
+    # Weekly in effect: the scan claims the ISO week once; hourly calls cost one lookup.
+    ("otklik.knowledge.services.refresher_scan", 3600.0),
+    ("otklik.actions.executors.deliver_due", 2.0),
 ]
+# Refreshers: a procedure nobody in a team pinned or used for this many weeks is put in the
+# team's weekly refresher, at most KNOWLEDGE_REFRESHER_SIZE of them.
+KNOWLEDGE_REFRESHER_WEEKS = env_int("OTKLIK_KNOWLEDGE_REFRESHER_WEEKS", 8)
+KNOWLEDGE_REFRESHER_SIZE = env_int("OTKLIK_KNOWLEDGE_REFRESHER_SIZE", 5)
+
+# Operator actions: signed webhooks to the back office (default: the demo back office
+# served by Otklik itself at /actions/demo-backoffice/). The shared secret signs every call
+# (HMAC-SHA256); without OTKLIK_BACKOFFICE_SECRET one is derived from SECRET_KEY, which is
+# enough for the demo back office on the same server. Failed calls retry with backoff
+# starting at OTKLIK_BACKOFFICE_BACKOFF_SECONDS (×4, capped) until MAX_ATTEMPTS.
+OTKLIK_BACKOFFICE_URL = env_str(
+    "OTKLIK_BACKOFFICE_URL", "http://127.0.0.1:8000/actions/demo-backoffice/"
+)
+OTKLIK_BACKOFFICE_SECRET = env_str("OTKLIK_BACKOFFICE_SECRET", "") or hashlib.sha256(
+    f"{SECRET_KEY}:otklik-backoffice".encode()
+).hexdigest()
+OTKLIK_BACKOFFICE_TIMEOUT = env_int("OTKLIK_BACKOFFICE_TIMEOUT", 10)
+OTKLIK_BACKOFFICE_MAX_ATTEMPTS = env_int("OTKLIK_BACKOFFICE_MAX_ATTEMPTS", 6)
+OTKLIK_BACKOFFICE_BACKOFF_SECONDS = env_int("OTKLIK_BACKOFFICE_BACKOFF_SECONDS", 10)
+OTKLIK_BACKOFFICE_BACKOFF_MAX_SECONDS = env_int("OTKLIK_BACKOFFICE_BACKOFF_MAX_SECONDS", 3600)
+# The demo back office refuses requests whose timestamp is further than this from now.
+OTKLIK_BACKOFFICE_WINDOW_SECONDS = env_int("OTKLIK_BACKOFFICE_WINDOW_SECONDS", 300)
 
 # Outbox delivery: a claimed row is leased for OTKLIK_OUTBOX_LEASE_SECONDS (then another
 # worker may take it over); failures retry with exponential backoff and jitter, starting
@@ -284,3 +310,13 @@ for _channel, _default in (
         )
     if NOTIFIERS[_channel]["BACKEND"] == "webhook" and not _url:
         raise ImproperlyConfigured(f"OTKLIK_{_channel.upper()}_WEBHOOK_URL is not set")
+
+# Live chat (otklik.chat). OTKLIK_CHAT_ALLOWED_ORIGINS: the sites that may embed the widget
+# (e.g. "https://bank.example"); this server's own hosts are always allowed. Capacity is
+# the default number of concurrent chats per operator; the bot hands off below
+# OTKLIK_CHAT_BOT_MIN_SCORE; SL counts chats answered within OTKLIK_CHAT_SL_SECONDS.
+OTKLIK_CHAT_ALLOWED_ORIGINS = env_list("OTKLIK_CHAT_ALLOWED_ORIGINS", [])
+OTKLIK_CHAT_DEFAULT_CAPACITY = env_int("OTKLIK_CHAT_DEFAULT_CAPACITY", 3)
+OTKLIK_CHAT_BOT_MIN_SCORE = float(env_str("OTKLIK_CHAT_BOT_MIN_SCORE", "4.0"))
+OTKLIK_CHAT_SL_SECONDS = env_int("OTKLIK_CHAT_SL_SECONDS", 60)
+OTKLIK_CHAT_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_CHAT_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

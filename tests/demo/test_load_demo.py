@@ -83,7 +83,7 @@ def test_demo_holds_the_stories_key_facts():
     # 001: a loan in court collection, the question waiting for the legal department.
     loan = story_client("Соколов", "Дмитрий").products.get(kind="loan")
     assert loan.details["court_status"] == "claim_filed" and loan.details["court_case_number"]
-    court_case = loan.client.cases.get(is_open=True)
+    court_case = loan.client.cases.get(is_open=True, handoffs__department__code="legal")
     assert court_case.status == CaseStatus.WAITING_DEPARTMENT
     assert court_case.handoffs.get().department.code == "legal"
     assert story_client("Миронова", "Татьяна").cases.get().topic.name == "Непонятные списания"

@@ -29,3 +29,39 @@ def api_token_authenticate(*, raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+#: What a supervisor configures in the admin: the desk's reference data and its staff.
+SUPERVISOR_CONFIG_MODELS = (
+    ("accounts", "user"),
+    ("accounts", "team"),
+    ("accounts", "department"),
+    ("cases", "topic"),
+    ("sla", "slapolicy"),
+    ("sla", "businesscalendar"),
+    ("sla", "calendarday"),
+    ("audit", "auditrecord"),
+)
+SUPERVISOR_GROUP = "Supervisors"
+
+
+@transaction.atomic
+def supervisor_grant_admin(*, user: User):
+    """Let a supervisor configure topics, teams, departments, users, roles and SLAs in admin.
+
+    The permissions live on one group so an admin can widen or narrow them in one place.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
+    codenames = Permission.objects.none()
+    for app_label, model in SUPERVISOR_CONFIG_MODELS:
+        codenames |= Permission.objects.filter(
+            content_type__app_label=app_label, content_type__model=model
+        )
+    group.permissions.set(codenames)
+    user.groups.add(group)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return group

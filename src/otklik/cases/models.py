@@ -241,6 +241,7 @@ class EventKind(models.TextChoices):
     HANDOFF = "handoff", _("Handoff")
     SLA_WARNING = "sla_warning", _("Deadline approaching")
     SLA_BREACH = "sla_breach", _("Deadline missed")
+    ACTION = "action", _("Operator action")
 
 
 class CaseEvent(models.Model):

@@ -177,6 +177,7 @@ def demo_load(*, now: datetime | None = None, seed: int = 2024) -> DemoResult:
     ref = reference_data_ensure()
     if demo_is_loaded():
         staff = _staff_ensure(ref)
+        demo_extras_load(staff=staff)
         return DemoResult(
             created=False, logins=DEMO_STAFF, token=_demo_token_ensure(staff["operator"])
         )
@@ -185,6 +186,7 @@ def demo_load(*, now: datetime | None = None, seed: int = 2024) -> DemoResult:
     builder = _DemoBuilder(ref=ref, staff=staff, now=now or timezone.now(), seed=seed)
     clients_before, cases_before = Client.objects.count(), Case.objects.count()
     stories = builder.build()
+    demo_extras_load(staff=staff)
     return DemoResult(
         created=True,
         logins=DEMO_STAFF,
@@ -193,6 +195,18 @@ def demo_load(*, now: datetime | None = None, seed: int = 2024) -> DemoResult:
         cases=Case.objects.count() - cases_before,
         story_clients=stories,
     )
+
+
+def demo_extras_load(*, staff: dict[str, User]) -> None:
+    """The parts of the demo other apps own; each loader is idempotent, so a demo loaded
+    by an older version gains what newer versions add on the next `make run`."""
+    from otklik.accounts.services import supervisor_grant_admin
+    from otklik.knowledge.services import seed_procedures
+    from otklik.portal.demo import load_demo_portal
+
+    supervisor_grant_admin(user=staff["supervisor"])
+    seed_procedures()
+    load_demo_portal()
 
 
 def _aware(day: date, hour: int = 12, minute: int = 0) -> datetime:

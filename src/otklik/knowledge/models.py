@@ -47,6 +47,7 @@ class Article(models.Model):
     channels = models.JSONField(_("channels"), default=list, blank=True)
     roles = models.JSONField(_("roles allowed"), default=list, blank=True)
     topics = models.ManyToManyField("cases.Topic", verbose_name=_("topics"), blank=True)
+    related = models.ManyToManyField("self", verbose_name=_("related articles"), blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
     )
@@ -87,6 +88,12 @@ class ArticleVersion(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     is_published = models.BooleanField(_("published"), default=False)
+    note = models.CharField(_("change note"), max_length=300, blank=True)
+    material = models.BooleanField(
+        _("material change"),
+        default=False,
+        help_text=_("Published as a material change: the affected roles must acknowledge it."),
+    )
 
     class Meta:
         verbose_name = _("article version")
@@ -161,3 +168,130 @@ class SearchIndexState(models.Model):
 
     def __str__(self) -> str:
         return self.generation
+
+
+class CasePin(models.Model):
+    """An operator pinned a procedure to a case: it resolved (or is resolving) the case.
+
+    Pins are what editors count to see which procedures actually resolve cases.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="knowledge_pins")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="pins")
+    version = models.ForeignKey(
+        ArticleVersion, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("pinned"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("pinned procedure")
+        verbose_name_plural = _("pinned procedures")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "article"], name="case_pin_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.article_id}"
+
+
+class ArticleUse(models.Model):
+    """«I used this»: an operator applied the procedure after a case (with or without a pin)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="uses")
+    version = models.ForeignKey(
+        ArticleVersion, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("used"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("procedure use")
+        verbose_name_plural = _("procedure uses")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} used {self.article_id}"
+
+
+class Acknowledgement(models.Model):
+    """A staff member must confirm having read a published (or materially changed) procedure.
+
+    One row per (version, user); `acknowledged_at` empty means still pending.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="acks")
+    version = models.ForeignKey(ArticleVersion, on_delete=models.CASCADE, related_name="acks")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="knowledge_acks"
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("acknowledgement")
+        verbose_name_plural = _("acknowledgements")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "user"], name="ack_once_per_version"),
+        ]
+        indexes = [models.Index(fields=["user", "acknowledged_at"], name="ack_user_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.version}"
+
+
+class RefresherRun(models.Model):
+    """One row per refresher period (ISO week); its unique key lets one worker claim it."""
+
+    period = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.period
+
+
+class RefresherDigest(models.Model):
+    """A team's short list of rarely used procedures to reread this period."""
+
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, related_name="knowledge_refreshers"
+    )
+    period = models.CharField(_("period"), max_length=16)
+    articles = models.ManyToManyField(Article, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refresher")
+        verbose_name_plural = _("refreshers")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "period"], name="refresher_team_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.period}"
+
+
+class RefresherRead(models.Model):
+    """An operator marked a refresher as read."""
+
+    digest = models.ForeignKey(RefresherDigest, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "user"], name="refresher_read_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.digest_id}"

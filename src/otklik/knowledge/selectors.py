@@ -1,10 +1,21 @@
 """Reads from the knowledge base: search with visibility, articles, diffs, case suggestions."""
 
 import difflib
+from dataclasses import dataclass
 
+from django.db.models import Count, F, Max
 from django.http import Http404
 
-from otklik.knowledge.models import Article, ArticleStatus, ArticleVersion, Audience
+from otklik.knowledge.models import (
+    Acknowledgement,
+    Article,
+    ArticleKind,
+    ArticleStatus,
+    ArticleVersion,
+    Audience,
+    CasePin,
+    RefresherDigest,
+)
 from otklik.knowledge.search import SearchContext, SearchResult, search
 from otklik.knowledge.services import can_edit_knowledge
 
@@ -100,10 +111,189 @@ def context_for_client(client, *, topic_id: int | None = None, channel: str | No
     )
 
 
-def suggest_for_case(*, user, case, limit: int = 5) -> SearchResult:
-    """Procedures for a case: its subject as the query, its client and topic as context."""
-    context = context_for_client(case.client, topic_id=case.topic_id, channel=case.channel)
-    query = case.subject
+SUGGESTION_QUERY_WORDS = 40
+
+
+def case_query_text(case) -> str:
+    """What the case is about, for matching: subject, topic, the client's first words and the
+    operators' notes — capped, because a whole conversation would drown the point.
+
+    Stays in memory: the text is the client's data and is never logged.
+    """
+    from otklik.cases.models import AuthorKind, MessageVisibility
+
+    parts = [case.subject]
     if case.topic_id:
-        query = f"{query} {case.topic.name}"
-    return search_articles(user=user, query=query, context=context, limit=limit)
+        parts.append(case.topic.name)
+    messages = case.messages.order_by("created_at").values_list(
+        "author_kind", "visibility", "body"
+    )[:20]
+    client_said = [b for kind, _vis, b in messages if kind == AuthorKind.CLIENT][:1]
+    notes = [b for kind, vis, b in messages if vis == MessageVisibility.INTERNAL][:2]
+    parts += client_said + notes
+    words, seen = [], set()
+    for word in " ".join(parts).split():
+        key = word.lower().strip('.,:;!?«»"()')
+        if key and key not in seen:
+            seen.add(key)
+            words.append(word)
+        if len(words) >= SUGGESTION_QUERY_WORDS:
+            break
+    return " ".join(words)
+
+
+def suggest_for_case(*, user, case, limit: int = 5) -> SearchResult:
+    """Procedures for a case: its subject, topic, question and notes as the query, the
+    client's products and restrictions, topic and channel as context."""
+    context = context_for_client(case.client, topic_id=case.topic_id, channel=case.channel)
+    return search_articles(user=user, query=case_query_text(case), context=context, limit=limit)
+
+
+# --- lists, pins, acknowledgements, refreshers ----------------------------------------------
+
+ARTICLE_SORTS = {
+    "title": ("title",),
+    "pins": ("-pin_count", "title"),
+    "updated": ("-updated_at",),
+    "review": (F("review_by").asc(nulls_last=True), "title"),
+}
+
+
+def article_list_for_user(
+    *, user, kind: str = "", status: str = "", sort: str = "title"
+) -> list[Article]:
+    """Articles the user may open, with pin and use counts (editors see drafts too)."""
+    qs = Article.objects.select_related("owner").annotate(
+        pin_count=Count("pins", distinct=True), use_count=Count("uses", distinct=True)
+    )
+    if kind in ArticleKind.values:
+        qs = qs.filter(kind=kind)
+    if can_edit_knowledge(user):
+        if status in ArticleStatus.values:
+            qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status=ArticleStatus.PUBLISHED, audience__in=audience_for(user))
+    qs = qs.order_by(*ARTICLE_SORTS.get(sort, ARTICLE_SORTS["title"]))
+    role = getattr(user, "role", None)
+    if can_edit_knowledge(user):
+        return list(qs)
+    return [a for a in qs if not a.roles or role in a.roles]
+
+
+def article_get_public(*, slug: str) -> Article:
+    """A published client-facing article for the public FAQ; anything else is a 404."""
+    article = (
+        Article.objects.select_related("published_version")
+        .filter(slug=slug, status=ArticleStatus.PUBLISHED, audience__in=CLIENT_AUDIENCES)
+        .first()
+    )
+    if article is None or article.published_version is None:
+        raise Http404
+    return article
+
+
+def article_versions(*, article: Article) -> list[ArticleVersion]:
+    return list(article.versions.select_related("author").order_by("-number"))
+
+
+def version_get(*, article: Article, number: int) -> ArticleVersion:
+    version = article.versions.filter(number=number).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def article_stats(*, article: Article) -> dict:
+    return {
+        "pins": article.pins.count(),
+        "uses": article.uses.count(),
+        "last_pinned": article.pins.aggregate(last=Max("created_at"))["last"],
+    }
+
+
+def related_articles(*, user, article: Article) -> list[Article]:
+    """Linked articles the user may open."""
+    found = []
+    for other in article.related.order_by("title"):
+        try:
+            found.append(article_get_for_user(user=user, slug=other.slug))
+        except Http404:
+            continue
+    return found
+
+
+def case_pins(*, case) -> list[CasePin]:
+    return list(CasePin.objects.filter(case=case).select_related("article", "version", "user"))
+
+
+def pending_acks_for_user(*, user) -> list[Acknowledgement]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Acknowledgement.objects.filter(
+            user=user, acknowledged_at__isnull=True, article__status=ArticleStatus.PUBLISHED
+        )
+        .select_related("article", "version")
+        .order_by("requested_at")
+    )
+
+
+def can_see_ack_matrix(user) -> bool:
+    return bool(user.is_authenticated and getattr(user, "sees_everything", False))
+
+
+@dataclass
+class AckMatrix:
+    articles: list[Article]
+    rows: list[tuple]  # (user, [Acknowledgement | None per article], pending count)
+
+
+def ack_matrix(*, user, only_pending: bool = True) -> AckMatrix:
+    """Who has (not) acknowledged which procedure versions; supervisors only."""
+    if not can_see_ack_matrix(user):
+        raise Http404
+    acks = list(
+        Acknowledgement.objects.filter(article__status=ArticleStatus.PUBLISHED)
+        .select_related("user", "user__team", "article", "version")
+        .order_by("article__title", "user__last_name")
+    )
+    latest: dict[tuple[int, int], Acknowledgement] = {}
+    for ack in acks:  # the newest request per (user, article)
+        key = (ack.user_id, ack.article_id)
+        if key not in latest or ack.version.number > latest[key].version.number:
+            latest[key] = ack
+    pending_articles = {a.article_id for a in latest.values() if a.acknowledged_at is None}
+    articles = sorted(
+        {a.article_id: a.article for a in latest.values()}.values(), key=lambda a: a.title
+    )
+    if only_pending:
+        articles = [a for a in articles if a.pk in pending_articles]
+    users = sorted(
+        {a.user_id: a.user for a in latest.values()}.values(),
+        key=lambda u: (u.team.name if u.team else "", u.last_name, u.username),
+    )
+    rows = []
+    for person in users:
+        cells = [latest.get((person.pk, a.pk)) for a in articles]
+        pending = sum(1 for c in cells if c is not None and c.acknowledged_at is None)
+        if pending or not only_pending:
+            rows.append((person, cells, pending))
+    return AckMatrix(articles=articles, rows=rows)
+
+
+def refreshers_for_user(*, user, unread_only: bool = True) -> list[RefresherDigest]:
+    """The user's team's refreshers (newest first), by default those not marked read."""
+    team_id = getattr(user, "team_id", None)
+    if not team_id:
+        return []
+    qs = RefresherDigest.objects.filter(team_id=team_id).prefetch_related("articles")
+    if unread_only:
+        qs = qs.exclude(reads__user=user)
+    return list(qs.order_by("-created_at")[:3])
+
+
+def refresher_get_for_user(*, user, digest_id: int) -> RefresherDigest:
+    digest = RefresherDigest.objects.filter(pk=digest_id, team_id=user.team_id).first()
+    if digest is None:
+        raise Http404
+    return digest

@@ -1,10 +1,14 @@
 """Writes to the knowledge base: articles, versions, publication, synonyms and the index."""
 
+import logging
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -14,15 +18,23 @@ from otklik.clients.models import ChannelKind, ProductKind, RestrictionKind
 from otklik.common.errors import ServiceError
 from otklik.knowledge.index import build_doc, bump_generation
 from otklik.knowledge.models import (
+    Acknowledgement,
     Article,
     ArticleKind,
     ArticleSearchDoc,
     ArticleStatus,
+    ArticleUse,
     ArticleVersion,
     Audience,
+    CasePin,
+    RefresherDigest,
+    RefresherRead,
+    RefresherRun,
     Synonym,
 )
 from otklik.knowledge.text import Analyzer
+
+logger = logging.getLogger(__name__)
 
 EDITOR_ROLES = frozenset({Role.SENIOR_OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 
@@ -124,6 +136,7 @@ def article_edit(
     title: str | None = None,
     body: str | None = None,
     steps: Sequence[str] | None = None,
+    note: str = "",
 ) -> ArticleVersion:
     """A new draft version; the published one stays what operators see until republished."""
     _require_editor(author)
@@ -135,8 +148,12 @@ def article_edit(
         title=_text(title if title is not None else latest.title, "title"),
         body=body if body is not None else latest.body,
         steps=_steps(steps) if steps is not None else list(latest.steps),
+        note=(note or "").strip()[:300],
         author=author,
     )
+
+
+_UNSET = object()
 
 
 @transaction.atomic
@@ -150,10 +167,20 @@ def article_set_applicability(
     roles: Iterable[str] | None = None,
     topics: Iterable[Topic] | None = None,
     audience: str | None = None,
+    owner=_UNSET,
+    review_by=_UNSET,
 ) -> Article:
-    """Where an article applies and who sees it; takes effect in search at once."""
+    """Where an article applies, who sees and owns it; search follows after the commit."""
     _require_editor(author)
     fields = []
+    if owner is not _UNSET:
+        if owner is not None and not can_edit_knowledge(owner):
+            raise ServiceError({"owner": _("The owner must be a knowledge editor.")})
+        article.owner = owner
+        fields.append("owner")
+    if review_by is not _UNSET:
+        article.review_by = review_by
+        fields.append("review_by")
     for name, value, allowed in (
         ("product_kinds", product_kinds, ProductKind),
         ("restriction_kinds", restriction_kinds, RestrictionKind),
@@ -172,37 +199,70 @@ def article_set_applicability(
     if topics is not None:
         article.topics.set(list(topics))
     if article.status == ArticleStatus.PUBLISHED and article.published_version_id:
-        _index_article(article, article.published_version, _current_analyzer())
-        bump_generation()
+        search_index_update_later(article_id=article.pk)
     return article
-
-
-def _index_article(article: Article, version: ArticleVersion, an: Analyzer) -> None:
-    doc = build_doc(article, version, an)
-    ArticleSearchDoc.objects.filter(article=article).delete()
-    doc.save()
 
 
 @transaction.atomic
 def article_publish(
-    *, article: Article, author, version: ArticleVersion | None = None
+    *,
+    article: Article,
+    author,
+    version: ArticleVersion | None = None,
+    material: bool = False,
 ) -> ArticleVersion:
-    """Make a version (default: the latest) the one operators and clients see, and index it."""
+    """Make a version (default: the latest) the one operators and clients see.
+
+    The index is updated by a job after the commit. The first publication of a procedure,
+    or one flagged `material`, asks the affected roles to acknowledge it; a minor change
+    only moves pending requests on to the new text.
+    """
     _require_editor(author)
     article = Article.objects.select_for_update().get(pk=article.pk)
     version = version or article.versions.order_by("-number").first()
     if version is None or version.article_id != article.pk:
         raise ServiceError({"version": _("This version does not belong to the article.")})
+    first = not article.versions.filter(is_published=True).exists()
+    material = bool(material or first)
     if not version.is_published:
         version.is_published = True
-        version.save(update_fields=["is_published"])
+        version.material = material
+        version.save(update_fields=["is_published", "material"])
     article.published_version = version
     article.title = version.title
     article.status = ArticleStatus.PUBLISHED
     article.save(update_fields=["published_version", "title", "status", "updated_at"])
-    _index_article(article, version, _current_analyzer())
-    bump_generation()
+    if article.kind == ArticleKind.PROCEDURE:
+        _request_acknowledgements(article=article, version=version, material=material, by=author)
+    search_index_update_later(article_id=article.pk)
     return version
+
+
+FRONT_LINE_ROLES = (Role.OPERATOR, Role.SENIOR_OPERATOR, Role.PERSONAL_MANAGER)
+
+
+def ack_required_users(article: Article):
+    """Active staff who must acknowledge the procedure: its roles, or the whole front line."""
+    from otklik.accounts.models import User
+
+    roles = list(article.roles or ()) or list(FRONT_LINE_ROLES)
+    return User.objects.filter(is_active=True, role__in=roles)
+
+
+def _request_acknowledgements(*, article: Article, version: ArticleVersion, material: bool, by):
+    pending = Acknowledgement.objects.filter(article=article, acknowledged_at__isnull=True)
+    if material:
+        pending.exclude(version=version).delete()
+        users = ack_required_users(article).exclude(pk=getattr(by, "pk", None))
+        Acknowledgement.objects.bulk_create(
+            [Acknowledgement(article=article, version=version, user=u) for u in users],
+            ignore_conflicts=True,
+        )
+        return
+    # Minor change: whoever still has to read the procedure reads the current text.
+    has_current = Acknowledgement.objects.filter(version=version).values("user_id")
+    pending.exclude(version=version).filter(user_id__in=has_current).delete()
+    pending.exclude(version=version).update(version=version)
 
 
 @transaction.atomic
@@ -211,9 +271,61 @@ def article_archive(*, article: Article, author) -> Article:
     _require_editor(author)
     article.status = ArticleStatus.ARCHIVED
     article.save(update_fields=["status", "updated_at"])
-    ArticleSearchDoc.objects.filter(article=article).delete()
-    bump_generation()
+    Acknowledgement.objects.filter(article=article, acknowledged_at__isnull=True).delete()
+    search_index_update_later(article_id=article.pk)
     return article
+
+
+@transaction.atomic
+def article_set_related(*, article: Article, author, slugs: Iterable[str]) -> Article:
+    """Link articles to each other (both ways); unknown slugs are an error."""
+    _require_editor(author)
+    slugs = sorted({s.strip() for s in slugs or () if s and s.strip()} - {article.slug})
+    found = list(Article.objects.filter(slug__in=slugs))
+    missing = sorted(set(slugs) - {a.slug for a in found})
+    if missing:
+        raise ServiceError(
+            {"related": _("Unknown articles: %(slugs)s") % {"slugs": ", ".join(missing)}}
+        )
+    article.related.set(found)
+    return article
+
+
+# --- the index, through the job system ----------------------------------------------------
+
+
+def search_index_update(*, article_id: int) -> bool:
+    """Bring one article's index row in line with its published version (the job's work).
+
+    Returns whether the article is now searchable. Bumping the generation makes every
+    process rebuild its in-memory index on its next search.
+    """
+    with transaction.atomic():
+        article = Article.objects.select_related("published_version").filter(pk=article_id).first()
+        ArticleSearchDoc.objects.filter(article_id=article_id).delete()
+        searchable = bool(
+            article and article.status == ArticleStatus.PUBLISHED and article.published_version_id
+        )
+        if searchable:
+            build_doc(article, article.published_version, _current_analyzer()).save()
+        bump_generation()
+    return searchable
+
+
+def _enqueue_reindex(article_id: int) -> None:
+    from otklik.knowledge.tasks import reindex_article
+
+    try:
+        reindex_article.enqueue(article_id)
+    except Exception:
+        # The queue is down: the change must not wait for it, so index in this process.
+        logger.warning("Could not enqueue re-indexing of article %s", article_id, exc_info=True)
+        search_index_update(article_id=article_id)
+
+
+def search_index_update_later(*, article_id: int) -> None:
+    """Re-index the article by a job once the current transaction commits."""
+    transaction.on_commit(lambda: _enqueue_reindex(article_id), robust=True)
 
 
 def _clean_terms(terms: Iterable[str]) -> list[str]:
@@ -331,3 +443,117 @@ def seed_procedures(*, author=None) -> int:
         added += 1
     search_index_rebuild()
     return added
+
+
+# --- pins, uses, acknowledgements, refreshers ----------------------------------------------
+
+
+def _published_or_error(article: Article) -> ArticleVersion:
+    if article.status != ArticleStatus.PUBLISHED or article.published_version_id is None:
+        raise ServiceError({"article": _("Only a published article can be pinned or used.")})
+    return article.published_version
+
+
+@transaction.atomic
+def case_pin(*, user, case, article: Article) -> CasePin:
+    """Pin a procedure to a case (idempotent). Callers fetch both through the selectors,
+    which check that the user may see the case and read the article."""
+    version = _published_or_error(article)
+    pin, _created = CasePin.objects.get_or_create(
+        case=case, article=article, defaults={"version": version, "user": user}
+    )
+    return pin
+
+
+@transaction.atomic
+def case_unpin(*, user, case, article: Article) -> None:
+    CasePin.objects.filter(case=case, article=article).delete()
+
+
+@transaction.atomic
+def article_mark_used(*, user, article: Article, case=None) -> ArticleUse:
+    """«I used this»: counts as use for refreshers; once per user, article and case."""
+    version = _published_or_error(article)
+    use, _created = ArticleUse.objects.get_or_create(
+        article=article, user=user, case=case, defaults={"version": version}
+    )
+    return use
+
+
+@transaction.atomic
+def acknowledgement_confirm(*, user, article: Article, now=None) -> int:
+    """The user has read the procedure: confirm their pending requests for it."""
+    now = now or timezone.now()
+    return Acknowledgement.objects.filter(
+        article=article, user=user, acknowledged_at__isnull=True
+    ).update(acknowledged_at=now)
+
+
+def refresher_period(now) -> str:
+    year, week, _day = timezone.localtime(now).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def rarely_used_procedures(*, team, now=None, weeks: int | None = None, size: int | None = None):
+    """Published procedures the team's members have neither pinned nor used for `weeks`,
+    least recently used first; procedures newer than that are covered by acknowledgements."""
+    now = now or timezone.now()
+    weeks = settings.KNOWLEDGE_REFRESHER_WEEKS if weeks is None else weeks
+    size = settings.KNOWLEDGE_REFRESHER_SIZE if size is None else size
+    since = now - timedelta(weeks=weeks)
+    recent = set(
+        CasePin.objects.filter(created_at__gte=since, user__team=team).values_list(
+            "article_id", flat=True
+        )
+    ) | set(
+        ArticleUse.objects.filter(created_at__gte=since, user__team=team).values_list(
+            "article_id", flat=True
+        )
+    )
+    candidates = (
+        Article.objects.filter(
+            kind=ArticleKind.PROCEDURE,
+            status=ArticleStatus.PUBLISHED,
+            audience__in=[Audience.INTERNAL, Audience.BOTH],
+            created_at__lt=since,
+        )
+        .exclude(pk__in=recent)
+        .annotate(last_pin=Max("pins__created_at"))
+        .order_by(F("last_pin").asc(nulls_first=True), "title")
+    )
+    front_line = {str(r) for r in FRONT_LINE_ROLES}
+    return [a for a in candidates if not a.roles or front_line & set(a.roles)][:size]
+
+
+def refresher_scan(now=None) -> int:
+    """Periodic scan: once per ISO week, a refresher of rarely used procedures per team.
+
+    Cheap when there is nothing to do (one indexed lookup); the unique period row lets a
+    single worker claim the week. Returns how many digests were created.
+    """
+    from otklik.accounts.models import Team
+
+    now = now or timezone.now()
+    period = refresher_period(now)
+    if RefresherRun.objects.filter(period=period).exists():
+        return 0
+    try:
+        with transaction.atomic():
+            RefresherRun.objects.create(period=period)
+            created = 0
+            for team in Team.objects.filter(members__is_active=True).distinct():
+                articles = rarely_used_procedures(team=team, now=now)
+                if not articles:
+                    continue
+                digest, made = RefresherDigest.objects.get_or_create(team=team, period=period)
+                if made:
+                    digest.articles.set(articles)
+                    created += 1
+    except IntegrityError:
+        return 0  # another worker claimed this period
+    return created
+
+
+@transaction.atomic
+def refresher_mark_read(*, user, digest: RefresherDigest) -> None:
+    RefresherRead.objects.get_or_create(digest=digest, user=user)
