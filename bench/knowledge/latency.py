@@ -189,6 +189,59 @@ def main() -> None:
     )
     print(f"searches: {len(timings)} (full queries and half-typed ones, with highlighting)")
     print(f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms, max {timings[-1]:.1f} ms")
+    suggestions(queries, rng, args.rounds)
+
+
+def suggestions(queries: list[str], rng: random.Random, rounds: int) -> None:
+    """Case suggestions as the case page asks for them: `suggest_for_case` end to end
+    (client's products and restrictions, the case's notes, search, highlighting)."""
+    from otklik.accounts.models import Role, User
+    from otklik.cases.models import MessageVisibility, Topic
+    from otklik.cases.services import case_open, message_add
+    from otklik.clients.services import client_create, product_create, restriction_place
+    from otklik.knowledge.selectors import suggest_for_case
+
+    operator = User.objects.create_user(username="bench-op", role=Role.OPERATOR)
+    person = client_create(last_name="Кузнецов", first_name="Игорь", phones=["+7 916 482-17-35"])
+    iis = product_create(
+        client=person, kind="iis", name="ИИС", details={"iis_type": 1, "deduction_type": "A"}
+    )
+    units = product_create(
+        client=person,
+        kind="fund_units",
+        parent=iis,
+        name="ОПИФ",
+        details={"fund_type": "opif", "units": "10", "frozen": True},
+    )
+    restriction_place(product=units, kind="sanctions_freeze", reason="санкции")
+    topic, _ = Topic.objects.get_or_create(name="Закрытие ИИС")
+    notes = [q for q in queries if len(q.split()) >= 4]
+    cases = []
+    for i, subject in enumerate(queries[:60]):
+        case = case_open(
+            actor=operator,
+            client=person,
+            subject=subject[:300],
+            channel="phone",
+            topic=topic if i % 2 else None,
+        )
+        message_add(
+            actor=operator,
+            case=case,
+            visibility=MessageVisibility.INTERNAL,
+            body=" ".join(rng.sample(notes, 3)),
+        )
+        cases.append(case)
+    timings = []
+    for _ in range(rounds):
+        for case in cases:
+            start = time.perf_counter()
+            suggest_for_case(user=operator, case=case, limit=5)
+            timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    q = statistics.quantiles(timings, n=100)
+    print(f"case suggestions: {len(timings)} (60 cases: subject, topic, a note of ~20 words)")
+    print(f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms, max {timings[-1]:.1f} ms")
 
 
 if __name__ == "__main__":

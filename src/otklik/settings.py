@@ -223,6 +223,7 @@ OTKLIK_PERIODIC_SCANS = [
     # Weekly in effect: the scan claims the ISO week once; hourly calls cost one lookup.
     ("otklik.knowledge.services.refresher_scan", 3600.0),
     ("otklik.actions.executors.deliver_due", 2.0),
+    ("otklik.orders.services.workflow_scan", 2.0),
 ]
 # Refreshers: a procedure nobody in a team pinned or used for this many weeks is put in the
 # team's weekly refresher, at most KNOWLEDGE_REFRESHER_SIZE of them.
@@ -246,6 +247,21 @@ OTKLIK_BACKOFFICE_BACKOFF_SECONDS = env_int("OTKLIK_BACKOFFICE_BACKOFF_SECONDS",
 OTKLIK_BACKOFFICE_BACKOFF_MAX_SECONDS = env_int("OTKLIK_BACKOFFICE_BACKOFF_MAX_SECONDS", 3600)
 # The demo back office refuses requests whose timestamp is further than this from now.
 OTKLIK_BACKOFFICE_WINDOW_SECONDS = env_int("OTKLIK_BACKOFFICE_WINDOW_SECONDS", 300)
+
+# Orders the client signs (otklik.orders): a workflow step is leased for
+# OTKLIK_ORDERS_STEP_LEASE_SECONDS (a worker killed mid-step is replaced after it); a failed
+# step is retried after OTKLIK_ORDERS_STEP_BACKOFF_SECONDS (x4 each time) and handed to the
+# OTKLIK_ORDERS_HANDOFF_DEPARTMENT after OTKLIK_ORDERS_STEP_MAX_ATTEMPTS. A step waiting
+# for frozen assets is rechecked every OTKLIK_ORDERS_WAIT_RECHECK_SECONDS. Back-office steps
+# call OTKLIK_BACKOFFICE_URL ("webhook") or a stand-in that answers at once ("simulated").
+ORDERS_STEP_LEASE_SECONDS = env_int("OTKLIK_ORDERS_STEP_LEASE_SECONDS", 300)
+ORDERS_STEP_BACKOFF_SECONDS = env_int("OTKLIK_ORDERS_STEP_BACKOFF_SECONDS", 30)
+ORDERS_STEP_MAX_ATTEMPTS = env_int("OTKLIK_ORDERS_STEP_MAX_ATTEMPTS", 4)
+ORDERS_WAIT_RECHECK_SECONDS = env_int("OTKLIK_ORDERS_WAIT_RECHECK_SECONDS", 60)
+ORDERS_HANDOFF_DEPARTMENT = env_str("OTKLIK_ORDERS_HANDOFF_DEPARTMENT", "back_office")
+ORDERS_BACK_OFFICE = env_str("OTKLIK_ORDERS_BACK_OFFICE", "webhook").strip().lower()
+if ORDERS_BACK_OFFICE not in ("webhook", "simulated"):
+    raise ImproperlyConfigured("OTKLIK_ORDERS_BACK_OFFICE must be webhook or simulated")
 
 # Outbox delivery: a claimed row is leased for OTKLIK_OUTBOX_LEASE_SECONDS (then another
 # worker may take it over); failures retry with exponential backoff and jitter, starting
@@ -317,6 +333,6 @@ for _channel, _default in (
 # OTKLIK_CHAT_BOT_MIN_SCORE; SL counts chats answered within OTKLIK_CHAT_SL_SECONDS.
 OTKLIK_CHAT_ALLOWED_ORIGINS = env_list("OTKLIK_CHAT_ALLOWED_ORIGINS", [])
 OTKLIK_CHAT_DEFAULT_CAPACITY = env_int("OTKLIK_CHAT_DEFAULT_CAPACITY", 3)
-OTKLIK_CHAT_BOT_MIN_SCORE = float(env_str("OTKLIK_CHAT_BOT_MIN_SCORE", "4.0"))
+OTKLIK_CHAT_BOT_MIN_SCORE = float(env_str("OTKLIK_CHAT_BOT_MIN_SCORE", "7.0"))
 OTKLIK_CHAT_SL_SECONDS = env_int("OTKLIK_CHAT_SL_SECONDS", 60)
 OTKLIK_CHAT_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_CHAT_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

@@ -154,7 +154,11 @@ def _handoff_step(
     if sender is None:
         raise ServiceError({"case": _("The case has no owner to send the handoff.")})
     handoff = handoff_send(
-        actor=sender, case=case, department=department, question=payload.get("question", ""), now=now
+        actor=sender,
+        case=case,
+        department=department,
+        question=payload.get("question", ""),
+        now=now,
     )
     call = BackofficeCall.objects.create(
         key=run_key,
@@ -303,9 +307,12 @@ def deliver(call_id: int, *, now: datetime | None = None) -> str:
 
 def _final(call, ours, status: str, answer: dict, error: str, now: datetime) -> str:
     with transaction.atomic():
-        if ours.update(
-            status=status, response=answer, last_error=error, locked_until=None, finished_at=now
-        ) != 1:
+        if (
+            ours.update(
+                status=status, response=answer, last_error=error, locked_until=None, finished_at=now
+            )
+            != 1
+        ):
             return "skipped"  # our lease ran out and another attempt owns the call now
         call.refresh_from_db()
         if call.on_result:

@@ -57,7 +57,9 @@ class DisableService(ActionInput):
 
 
 class ChangeTariff(ActionInput):
-    tariff_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    tariff_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)
+    ]
     comment: Text = ""
 
 
@@ -103,7 +105,10 @@ INPUTS: dict[str, InputSpec] = {
                 "delivery",
                 gettext_lazy("Delivery"),
                 "select",
-                (("office", gettext_lazy("Pick up in an office")), ("courier", gettext_lazy("Courier"))),
+                (
+                    ("office", gettext_lazy("Pick up in an office")),
+                    ("courier", gettext_lazy("Courier")),
+                ),
             ),
             FormField("address", gettext_lazy("Delivery address (for a courier)")),
         ),
@@ -145,7 +150,9 @@ INPUTS: dict[str, InputSpec] = {
 def input_spec(kind: str) -> InputSpec:
     spec = INPUTS.get(kind)
     if spec is None:
-        raise ServiceError({"action": _("This action has no input form «%(kind)s».") % {"kind": kind}})
+        raise ServiceError(
+            {"action": _("This action has no input form «%(kind)s».") % {"kind": kind}}
+        )
     return spec
 
 

@@ -278,9 +278,7 @@ class BackofficeOperation(models.Model):
 class BackofficeFailure(models.Model):
     """Tell the demo back office to fail the next `remaining` requests (for demos and tests)."""
 
-    operation = models.CharField(
-        max_length=60, blank=True, help_text=_("Empty: any operation.")
-    )
+    operation = models.CharField(max_length=60, blank=True, help_text=_("Empty: any operation."))
     remaining = models.PositiveIntegerField(default=1)
     status_code = models.PositiveSmallIntegerField(default=503)
 

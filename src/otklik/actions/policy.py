@@ -128,8 +128,9 @@ CONDITIONS: dict[str, tuple[Callable[[Any, Mapping], Tri], Callable[[Any], str]]
     ),
     "restriction_kind_in": (
         _in("restriction_kind"),
-        lambda v: _("restriction is one of: %(kinds)s")
-        % {"kinds": _labels(v, RestrictionKind.choices)},
+        lambda v: (
+            _("restriction is one of: %(kinds)s") % {"kinds": _labels(v, RestrictionKind.choices)}
+        ),
     ),
     "product_status": (
         _equals("product_status"),
@@ -137,8 +138,10 @@ CONDITIONS: dict[str, tuple[Callable[[Any, Mapping], Tri], Callable[[Any], str]]
     ),
     "product_status_in": (
         _in("product_status"),
-        lambda v: _("product status is one of: %(statuses)s")
-        % {"statuses": _labels(v, ProductStatus.choices)},
+        lambda v: (
+            _("product status is one of: %(statuses)s")
+            % {"statuses": _labels(v, ProductStatus.choices)}
+        ),
     ),
     "amount_lte": (
         _compare("amount", "lte"),
@@ -154,9 +157,11 @@ CONDITIONS: dict[str, tuple[Callable[[Any, Mapping], Tri], Callable[[Any], str]]
     ),
     "is_personal_manager": (
         _is_true("is_personal_manager"),
-        lambda v: _("the operator is the client's personal manager")
-        if v
-        else _("the operator is not the client's personal manager"),
+        lambda v: (
+            _("the operator is the client's personal manager")
+            if v
+            else _("the operator is not the client's personal manager")
+        ),
     ),
 }
 
@@ -166,7 +171,9 @@ def check_conditions(conditions: Mapping) -> list[str]:
     if not isinstance(conditions, Mapping):
         return [_("Conditions must be a JSON object.")]
     return [
-        _("Unknown condition «%(key)s».") % {"key": key} for key in conditions if key not in CONDITIONS
+        _("Unknown condition «%(key)s».") % {"key": key}
+        for key in conditions
+        if key not in CONDITIONS
     ]
 
 
@@ -198,7 +205,9 @@ def describe_conditions(conditions: Mapping) -> str:
 
 
 def _applies(rule: PolicyRule, role: str, channel: str) -> bool:
-    return (not rule.roles or role in rule.roles) and (not rule.channels or channel in rule.channels)
+    return (not rule.roles or role in rule.roles) and (
+        not rule.channels or channel in rule.channels
+    )
 
 
 def _channel_names(channels: Iterable[str]) -> str:
@@ -239,7 +248,8 @@ def evaluate(
                 return Decision(
                     True,
                     rule,
-                    _("Unless: %(conditions)s") % {"conditions": describe_conditions(deny.conditions)},
+                    _("Unless: %(conditions)s")
+                    % {"conditions": describe_conditions(deny.conditions)},
                     deny.alternative_ru,
                     conditional=True,
                 )

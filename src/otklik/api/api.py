@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from otklik.api import cases, clients, interactions
+from otklik.api import actions, cases, clients, interactions, knowledge
 from otklik.api.auth import api_auth
 from otklik.api.errors import install_error_handlers
 
@@ -21,3 +21,5 @@ install_error_handlers(api)
 api.add_router("", clients.router)
 api.add_router("", cases.router)
 api.add_router("", interactions.router)
+api.add_router("", knowledge.router)
+api.add_router("", actions.router)

@@ -13,6 +13,7 @@ from otklik.clients.models import (
     ContactPoint,
     Product,
     ProductKind,
+    ProductStatus,
     Reachability,
     Restriction,
 )
@@ -167,3 +168,27 @@ def restriction_place(
     restriction.full_clean()
     restriction.save()
     return restriction
+
+
+@transaction.atomic
+def restriction_lift(*, restriction: Restriction, actor=None, now=None) -> bool:
+    """Mark a restriction lifted (once); unblock the product when no block is left.
+
+    Returns False if it was already lifted. Who may lift what is decided before this is
+    called (the actions policy); this only records the fact.
+    """
+    now = now or timezone.now()
+    changed = Restriction.objects.filter(pk=restriction.pk, lifted_at__isnull=True).update(
+        lifted_at=now, lifted_by=actor
+    )
+    if not changed:
+        return False
+    restriction.lifted_at, restriction.lifted_by = now, actor
+    product = restriction.product
+    if (
+        product.status == ProductStatus.BLOCKED
+        and not product.restrictions.filter(lifted_at__isnull=True).exists()
+    ):
+        Product.objects.filter(pk=product.pk).update(status=ProductStatus.ACTIVE)
+        product.status = ProductStatus.ACTIVE
+    return True

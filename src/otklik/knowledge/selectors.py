@@ -11,6 +11,7 @@ from otklik.knowledge.models import (
     Article,
     ArticleKind,
     ArticleStatus,
+    ArticleUse,
     ArticleVersion,
     Audience,
     CasePin,
@@ -111,7 +112,7 @@ def context_for_client(client, *, topic_id: int | None = None, channel: str | No
     )
 
 
-SUGGESTION_QUERY_WORDS = 40
+SUGGESTION_QUERY_WORDS = 24
 
 
 def case_query_text(case) -> str:
@@ -224,6 +225,10 @@ def related_articles(*, user, article: Article) -> list[Article]:
 
 def case_pins(*, case) -> list[CasePin]:
     return list(CasePin.objects.filter(case=case).select_related("article", "version", "user"))
+
+
+def articles_used_on_case(*, user, case) -> set[int]:
+    return set(ArticleUse.objects.filter(case=case, user=user).values_list("article_id", flat=True))
 
 
 def pending_acks_for_user(*, user) -> list[Acknowledgement]:

@@ -521,8 +521,8 @@ def rarely_used_procedures(*, team, now=None, weeks: int | None = None, size: in
         .annotate(last_pin=Max("pins__created_at"))
         .order_by(F("last_pin").asc(nulls_first=True), "title")
     )
-    front_line = {str(r) for r in FRONT_LINE_ROLES}
-    return [a for a in candidates if not a.roles or front_line & set(a.roles)][:size]
+    team_roles = set(team.members.filter(is_active=True).values_list("role", flat=True))
+    return [a for a in candidates if not a.roles or team_roles & set(a.roles)][:size]
 
 
 def refresher_scan(now=None) -> int:

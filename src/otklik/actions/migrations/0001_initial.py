@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('cases', '0004_alter_caseevent_kind'),
+        ('cases', '0004_caseevent_action_kind'),
         ('clients', '0001_initial'),
         ('handoffs', '0002_handoffevent_handoffattachment_casewatch'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

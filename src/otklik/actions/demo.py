@@ -1,0 +1,264 @@
+"""The demo action catalogue and policy, following the stories (002, 003, 004).
+
+`load_demo_actions()` is idempotent: action types are matched by code, and an action's
+rules are written only when it has none, so an administrator's edits survive a reload.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+
+from otklik.accounts.models import Department, Role
+from otklik.actions.models import ActionType, Effect, ExecutorKind, PolicyRule
+
+OP, SENIOR, PM = Role.OPERATOR, Role.SENIOR_OPERATOR, Role.PERSONAL_MANAGER
+SUPERVISOR = Role.SUPERVISOR
+FRONT = [OP, SENIOR, PM, SUPERVISOR]
+VOICE = ["phone", "office"]
+WRITTEN = ["chat", "messenger", "portal", "email"]
+CALL_900 = "только по звонку на 900 или в офисе"
+
+
+@dataclass
+class Rule:
+    effect: str
+    roles: list
+    channels: list
+    conditions: dict = field(default_factory=dict)
+    message: str = ""
+    alternative: str = ""
+
+
+@dataclass
+class Spec:
+    code: str
+    name: str
+    input_kind: str
+    product_kinds: list
+    executor: str
+    rules: list
+    restriction_kind: str = ""
+    department: str = ""
+    limit: Decimal | None = None
+    description: str = ""
+
+
+CATALOGUE: tuple[Spec, ...] = (
+    Spec(
+        "lift_fraud_check",
+        "Снять проверку правомерности операций",
+        "lift_restriction",
+        [],
+        ExecutorKind.WEBHOOK,
+        restriction_kind="fraud_check",
+        description="История 002: в чате — после того, как СБ отметила клиента проверенным.",
+        rules=[
+            Rule(Effect.ALLOW, [OP, SENIOR, PM], VOICE),
+            Rule(
+                Effect.ALLOW,
+                [OP, SENIOR, PM],
+                WRITTEN,
+                {"client_flag": "security_verified"},
+                message="В чате — только после того, как СБ отметила клиента проверенным",
+                alternative="передайте вопрос в СБ (кнопка «Передать в подразделение») "
+                "или попросите клиента позвонить на 900",
+            ),
+        ],
+    ),
+    Spec(
+        "lift_foreign_operations",
+        "Снять запрет операций за рубежом",
+        "lift_restriction",
+        [],
+        ExecutorKind.WEBHOOK,
+        restriction_kind="foreign_operations",
+        rules=[Rule(Effect.ALLOW, [OP, SENIOR, PM], [*VOICE, "chat", "messenger"])],
+    ),
+    Spec(
+        "lift_court_order",
+        "Снять арест по решению суда",
+        "lift_restriction",
+        [],
+        ExecutorKind.HANDOFF,
+        restriction_kind="court_order",
+        department="legal",
+        description="Снимает юридический отдел по документам; оператор только передаёт.",
+        rules=[
+            Rule(
+                Effect.DENY,
+                [],
+                WRITTEN,
+                message="Арест по решению суда нельзя снять в переписке",
+                alternative=CALL_900,
+            ),
+            Rule(Effect.ALLOW, [OP, SENIOR, PM], VOICE),
+        ],
+    ),
+    Spec(
+        "lift_client_request",
+        "Снять блокировку по просьбе клиента",
+        "lift_restriction",
+        [],
+        ExecutorKind.WEBHOOK,
+        restriction_kind="client_request",
+        rules=[Rule(Effect.ALLOW, [OP, SENIOR, PM], VOICE)],
+    ),
+    Spec(
+        "lift_sanctions_freeze",
+        "Снять заморозку активов (санкции)",
+        "lift_restriction",
+        [],
+        ExecutorKind.HANDOFF,
+        restriction_kind="sanctions_freeze",
+        department="legal",
+        rules=[
+            Rule(
+                Effect.DENY,
+                [],
+                [],
+                message="Заморозку снимает только юридический отдел по решению регулятора",
+                alternative="передайте вопрос в юридический отдел",
+            )
+        ],
+    ),
+    Spec(
+        "disable_service",
+        "Отключить услугу",
+        "disable_service",
+        ["telecom_service"],
+        ExecutorKind.WEBHOOK,
+        description="История 004: отключить мобильный интернет, чтобы снять резерв.",
+        rules=[
+            Rule(Effect.ALLOW, [OP, SENIOR], [*VOICE, "chat"], {"product_status": "active"}),
+        ],
+    ),
+    Spec(
+        "refund_charge",
+        "Вернуть списание на баланс",
+        "refund_charge",
+        ["telecom_tariff"],
+        ExecutorKind.WEBHOOK,
+        limit=Decimal("50000"),
+        description="История 004: вернуть ошибочно списанное. До 3 000 ₽ — оператор.",
+        rules=[
+            Rule(
+                Effect.ALLOW,
+                [OP],
+                VOICE,
+                {"amount_lte": 3000},
+                message="Оператор возвращает до 3 000 ₽",
+                alternative="больше 3 000 ₽ — через старшего оператора",
+            ),
+            Rule(Effect.ALLOW, [SENIOR, SUPERVISOR], VOICE),
+        ],
+    ),
+    Spec(
+        "change_tariff",
+        "Сменить тарифный план",
+        "change_tariff",
+        ["telecom_tariff"],
+        ExecutorKind.WEBHOOK,
+        rules=[Rule(Effect.ALLOW, [OP, SENIOR], VOICE)],
+    ),
+    Spec(
+        "start_auto_exchange",
+        "Провести автообмен по курсу на дату",
+        "start_auto_exchange",
+        ["bank_service"],
+        ExecutorKind.WEBHOOK,
+        description="История 003: обмен по курсу на дату, когда клиент ждал зачисления.",
+        rules=[
+            Rule(
+                Effect.ALLOW,
+                [PM],
+                [*VOICE, "chat"],
+                {"is_personal_manager": True},
+                message="Только персональный менеджер клиента",
+                alternative="передайте вопрос персональному менеджеру клиента",
+            ),
+        ],
+    ),
+    Spec(
+        "reissue_card",
+        "Перевыпустить карту",
+        "reissue_card",
+        ["card"],
+        ExecutorKind.HANDOFF,
+        department="product",
+        description="История 003: перевыпуск на особых условиях — продуктовое подразделение.",
+        rules=[Rule(Effect.ALLOW, [OP, SENIOR, PM], [*VOICE, "chat"])],
+    ),
+    Spec(
+        "correct_delivery_address",
+        "Исправить адрес доставки карты",
+        "correct_delivery_address",
+        ["card"],
+        ExecutorKind.WEBHOOK,
+        description="История 003: пока карта не ушла на изготовление — в течение 2 ч.",
+        rules=[
+            Rule(
+                Effect.ALLOW,
+                [OP, SENIOR, PM],
+                [*VOICE, "chat"],
+                {"application_age_hours_lte": 2},
+                message="Адрес можно исправить в течение 2 ч после заявки",
+                alternative="после изготовления — перевыпуск карты на верный адрес",
+            )
+        ],
+    ),
+)
+
+DEPARTMENT_NAMES = {"legal": "Юридический отдел", "product": "Продуктовое подразделение"}
+
+
+def _department(code: str) -> Department | None:
+    if not code:
+        return None
+    department, _ = Department.objects.get_or_create(
+        code=code, defaults={"name": DEPARTMENT_NAMES.get(code, code)}
+    )
+    return department
+
+
+@transaction.atomic
+def load_demo_actions() -> int:
+    """Create the demo catalogue and its rules if missing; return how many actions exist."""
+    for position, spec in enumerate(CATALOGUE, start=1):
+        action, _ = ActionType.objects.get_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "input_kind": spec.input_kind,
+                "product_kinds": spec.product_kinds,
+                "restriction_kind": spec.restriction_kind,
+                "executor": spec.executor,
+                "department": _department(spec.department),
+                "limit": spec.limit,
+                "description": spec.description,
+                "position": position * 10,
+            },
+        )
+        if action.rules.exists():
+            continue
+        PolicyRule.objects.bulk_create(
+            [
+                PolicyRule(
+                    action=action,
+                    effect=rule.effect,
+                    roles=list(rule.roles),
+                    channels=list(rule.channels),
+                    conditions=rule.conditions,
+                    priority=index * 10,
+                    message_ru=rule.message,
+                    alternative_ru=rule.alternative,
+                )
+                for index, rule in enumerate(rule_list(spec), start=1)
+            ]
+        )
+    return ActionType.objects.count()
+
+
+def rule_list(spec: Spec) -> list[Rule]:
+    # Deny rules first so the table reads like the policy: exceptions, then permissions.
+    return sorted(spec.rules, key=lambda r: 0 if r.effect == Effect.DENY else 1)

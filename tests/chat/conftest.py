@@ -1,0 +1,68 @@
+"""Chat fixtures: the knowledge base the bot answers from, an isolated channel layer."""
+
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connections
+
+from otklik.chat import services
+from otklik.chat.models import ChatTopic, OperatorChatSettings
+from otklik.knowledge.services import seed_procedures
+
+
+@pytest.fixture
+def kb(db):
+    """The bundled procedures, published and indexed (the bot's client-facing answers)."""
+    seed_procedures()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_channel_layer(settings):
+    """In-memory layer by default; Redis (with a private prefix) when REDIS_URL is set."""
+    if django_settings.REDIS_URL:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [django_settings.REDIS_URL],
+                    "prefix": f"otklik-test-{uuid.uuid4().hex[:8]}",
+                },
+            }
+        }
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture
+def no_persistent_connections():
+    """Consumers reach the database from a thread pool; close those connections after
+    each call, or PostgreSQL's test database cannot be dropped at the end."""
+    config = connections.settings["default"]
+    saved = config.get("CONN_MAX_AGE", 0)
+    config["CONN_MAX_AGE"] = 0
+    yield
+    config["CONN_MAX_AGE"] = saved
+
+
+@pytest.fixture
+def accepting(cast):
+    """Alice and Bob take chats, two at a time."""
+    for user in (cast.alice, cast.bob):
+        OperatorChatSettings.objects.update_or_create(
+            user=user, defaults={"capacity": 2, "accepting": True}
+        )
+
+
+@pytest.fixture
+def security_topic(cast):
+    return ChatTopic.objects.create(
+        name="Блокировка за границей",
+        keywords="за границ\nзаграниц",
+        human_only=True,
+    )
+
+
+def start(**kwargs):
+    conversation, token = services.conversation_start(**kwargs)
+    return conversation, token
