@@ -33,13 +33,16 @@ def test_allowed_site_gets_cors_and_others_are_refused(client):
     assert "X-Chat-Token" in response["Access-Control-Allow-Headers"]
     conversation_id, token = _start(client)
     evil = client.post(
-        reverse("chat:api_start"), content_type="application/json", data={},
+        reverse("chat:api_start"),
+        content_type="application/json",
+        data={},
         HTTP_ORIGIN="https://evil.example",
     )
     assert evil.status_code == 403 and "Access-Control-Allow-Origin" not in evil
     poll = client.get(
         reverse("chat:api_poll", args=[conversation_id]),
-        HTTP_ORIGIN="https://evil.example", HTTP_X_CHAT_TOKEN=token,
+        HTTP_ORIGIN="https://evil.example",
+        HTTP_X_CHAT_TOKEN=token,
     )
     assert poll.status_code == 403
 
@@ -78,7 +81,10 @@ def test_portal_client_is_identified_when_starting_from_the_portal(client):
 def _upload(client, conversation_id, token, name, content, **extra):
     return client.post(
         reverse("chat:api_upload", args=[conversation_id]),
-        {"file": SimpleUploadedFile(name, content), "client_msg_id": extra.get("cid", f"f-{abs(hash(name))}")},
+        {
+            "file": SimpleUploadedFile(name, content),
+            "client_msg_id": extra.get("cid", f"f-{abs(hash(name))}"),
+        },
         HTTP_X_CHAT_TOKEN=token,
     )
 
@@ -98,9 +104,11 @@ def test_attachment_validation_refuses_bad_files(client, name, content, reason, 
     conversation_id, token = _start(client, origin="http://testserver")
     response = _upload(client, conversation_id, token, name, content, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
-    assert not ChatMessage.objects.filter(conversation_id=conversation_id).exclude(
-        attachment=""
-    ).exists()
+    assert (
+        not ChatMessage.objects.filter(conversation_id=conversation_id)
+        .exclude(attachment="")
+        .exists()
+    )
 
 
 def test_attachment_path_tricks_are_neutralised_and_served_safely(client, settings, tmp_path):
@@ -135,14 +143,18 @@ def test_messages_are_rendered_as_text_on_the_operator_page(client, cast, kb):
 
 def test_queue_take_reply_and_permissions(client, cast, kb):
     conversation, _ = services.conversation_start()
-    services.visitor_post(conversation=conversation, body="С карты списали деньги, позовите оператора")
+    services.visitor_post(
+        conversation=conversation, body="С карты списали деньги, позовите оператора"
+    )
     client.force_login(cast.alice)
     queue = client.get(reverse("chat:queue"))
     assert queue.status_code == 200
     assert "С карты списали деньги".encode() in queue.content  # the bot transcript preview
     client.post(reverse("chat:take", args=[conversation.pk]))
     conversation.refresh_from_db()
-    assert conversation.status == ConversationStatus.ASSIGNED and conversation.operator == cast.alice
+    assert (
+        conversation.status == ConversationStatus.ASSIGNED and conversation.operator == cast.alice
+    )
     client.post(
         reverse("chat:conversation_action", args=[conversation.pk, "reply"]),
         {"body": "Здравствуйте! Проверю списание."},

@@ -65,15 +65,20 @@ def test_visitor_message_is_acked_then_delivered_once_in_order(db):
 
     async def scenario():
         ws = _ws(conversation.pk)
-        history, state = await _hello(ws, token=token)
+        history, _state = await _hello(ws, token=token)
         assert [m["seq"] for m in history] == [1]  # the bot's greeting
         await ws.send_json_to({"type": "message", "client_msg_id": "m-1", "body": "<b>Привет</b>"})
         frames = await _drain(ws, timeout=0.5)
         acks = [f for f in frames if f["type"] == "ack"]
         delivered = [f["message"] for f in frames if f["type"] == "message"]
         assert acks == [
-            {"type": "ack", "client_msg_id": "m-1", "id": acks[0]["id"], "seq": 2,
-             "duplicate": False}
+            {
+                "type": "ack",
+                "client_msg_id": "m-1",
+                "id": acks[0]["id"],
+                "seq": 2,
+                "duplicate": False,
+            }
         ]
         assert delivered[0]["seq"] == 2 and delivered[0]["body"] == "<b>Привет</b>"
         assert [m["seq"] for m in delivered] == sorted({m["seq"] for m in delivered})
@@ -133,15 +138,17 @@ def test_reconnect_with_injected_disconnects_loses_and_duplicates_nothing(db, ca
         history, state = await _hello(ws, token=token, after_seq=seen[-1])
         seen.extend(m["seq"] for m in history)
         await ws.disconnect()
-        op_seen.extend(f["message"]["seq"] for f in await _drain(operator) if f["type"] == "message")
+        op_seen.extend(
+            f["message"]["seq"] for f in await _drain(operator) if f["type"] == "message"
+        )
         await operator.disconnect()
         return seen, op_seen, state
 
     seen, op_seen, state = async_to_sync(scenario)()
     stored = list(
-        ChatMessage.objects.filter(conversation=conversation).order_by("seq").values_list(
-            "seq", "internal", "sender_kind", "client_msg_id"
-        )
+        ChatMessage.objects.filter(conversation=conversation)
+        .order_by("seq")
+        .values_list("seq", "internal", "sender_kind", "client_msg_id")
     )
     visible = [s for s, internal, *_ in stored if not internal]
     assert seen == visible  # zero loss, zero duplicates, order kept
@@ -168,6 +175,7 @@ def test_a_message_arriving_before_its_predecessor_is_preceded_from_the_database
             )
         # Only the second message reaches the group: the first must still come, first.
         from channels.layers import get_channel_layer
+
         from otklik.chat.selectors import message_json
 
         data = await database_sync_to_async(message_json)(pushed[-1])
@@ -198,16 +206,16 @@ def test_wrong_token_and_anonymous_staff_are_refused(db):
     async_to_sync(scenario)()
 
 
-def test_staff_session_from_a_foreign_site_is_refused_and_internal_notes_stay_internal(
-    db, cast
-):
+def test_staff_session_from_a_foreign_site_is_refused_and_internal_notes_stay_internal(db, cast):
     conversation, token = _start()
     services.handoff(conversation=conversation, reason="test")
     conversation.refresh_from_db()
     services.chat_take(actor=cast.alice, conversation=conversation)
 
     async def scenario():
-        foreign = _ws(conversation.pk, user=cast.alice, headers=[(b"origin", b"https://evil.example")])
+        foreign = _ws(
+            conversation.pk, user=cast.alice, headers=[(b"origin", b"https://evil.example")]
+        )
         await foreign.connect()
         await foreign.send_json_to({"type": "hello"})
         assert (await foreign.receive_output(timeout=2))["type"] == "websocket.close"
@@ -242,7 +250,7 @@ def test_staff_session_from_a_foreign_site_is_refused_and_internal_notes_stay_in
 def test_websocket_origin_checks_for_the_widget(db):
     from otklik.asgi import application
 
-    conversation, token = _start()
+    conversation, _token = _start()
 
     async def attempt(origin: bytes, path: str) -> bool:
         ws = WebsocketCommunicator(application, path, headers=[(b"origin", origin)])

@@ -158,11 +158,11 @@ def test_operator_sees_the_banner_and_acknowledges(cast, client):
     article = _procedure(cast)
     article_publish(article=article, author=cast.sue)
     client.force_login(cast.alice)
-    page = client.get(reverse("workspace:queue")).content.decode()
+    page = client.get(reverse("knowledge:banner")).content.decode()
     assert "kb-banner" in page and reverse("knowledge:mine") in page
     client.post(reverse("knowledge:ack", args=[article.slug]))
     assert "alice" not in _pending(article)
-    assert "kb-banner" not in client.get(reverse("workspace:queue")).content.decode()
+    assert "kb-banner" not in client.get(reverse("knowledge:banner")).content.decode()
 
 
 # --- pins, uses and refreshers -----------------------------------------------------------
@@ -211,7 +211,7 @@ def test_refresher_scan_runs_once_a_week_and_can_be_marked_read(cast, kb, client
     assert refreshers_for_user(user=cast.alice) == [digest]
 
     client.force_login(cast.alice)
-    assert "kb-banner" in client.get(reverse("workspace:queue")).content.decode()
+    assert "kb-banner" in client.get(reverse("knowledge:banner")).content.decode()
     client.post(reverse("knowledge:refresher_read", args=[digest.pk]))
     assert refreshers_for_user(user=cast.alice) == []
     client.force_login(cast.bob)  # another team's digest is not his

@@ -47,7 +47,7 @@ def test_story_000_iis_closure_order_signed_in_the_portal(live_server, browser, 
     # --- the senior operator drafts the order during the call --------------------------------
     staff = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="ru-RU")
     page = staff.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # the first case page loads the knowledge index
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "elena")
     page.fill("#id_password", "pass-12345")
@@ -61,6 +61,7 @@ def test_story_000_iis_closure_order_signed_in_the_portal(live_server, browser, 
     assert panel.locator("#order-bank_account_number").input_value() == "40817810938000447182"
     panel.locator("#order-note").fill("Закрыть ИИС в этом году: клиенту важен налоговый вычет")
     panel.locator("#order-preview").click()
+    page.wait_for_url(re.compile(r"order_template=iis_close_frozen"))
     preview = page.locator("#order-preview-text")
     assert "ОПИФ «Вершина — Глобальные акции»" in preview.inner_text()
     assert "налоговый вычет" in preview.inner_text()

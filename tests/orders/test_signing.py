@@ -63,7 +63,7 @@ def test_the_code_goes_by_sms_and_is_stored_only_as_a_hash(sent_order):
 
 def test_a_wrong_code_is_refused_and_counted(sent_order):
     challenge, code = _request(sent_order)
-    with pytest.raises(ServiceError, match="Attempts left: 4"):
+    with pytest.raises(ServiceError, match="Осталось попыток: 4"):
         _sign(sent_order, challenge.code_id, _wrong(code))
     assert OrderSigningCode.objects.get(pk=challenge.code_id).attempts == 1
     _unsigned(sent_order)
@@ -72,7 +72,7 @@ def test_a_wrong_code_is_refused_and_counted(sent_order):
 def test_an_expired_code_is_refused(sent_order):
     now = timezone.now()
     challenge, code = _request(sent_order, now=now)
-    with pytest.raises(ServiceError, match="expired"):
+    with pytest.raises(ServiceError, match="Срок действия кода истёк"):
         _sign(sent_order, challenge.code_id, code, now=now + timedelta(minutes=11))
     _unsigned(sent_order)
 
@@ -82,7 +82,7 @@ def test_too_many_wrong_attempts_burn_the_code(sent_order):
     for _i in range(services.CODE_MAX_ATTEMPTS):
         with pytest.raises(ServiceError):
             _sign(sent_order, challenge.code_id, _wrong(code))
-    with pytest.raises(ServiceError, match="Too many wrong attempts"):
+    with pytest.raises(ServiceError, match="Слишком много неверных попыток"):
         _sign(sent_order, challenge.code_id, code)  # even the right code is now refused
     _unsigned(sent_order)
 
@@ -90,7 +90,7 @@ def test_too_many_wrong_attempts_burn_the_code(sent_order):
 def test_a_new_code_retires_the_old_one(sent_order):
     first, first_code = _request(sent_order)
     _request(sent_order)
-    with pytest.raises(ServiceError, match="expired"):
+    with pytest.raises(ServiceError, match="Срок действия кода истёк"):
         _sign(sent_order, first.code_id, first_code)
     _unsigned(sent_order)
 

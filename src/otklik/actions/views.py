@@ -69,6 +69,10 @@ def _channel_label(channel: str) -> str:
 @require_GET
 def product_panel(request: HttpRequest, product_id: int) -> HttpResponse:
     """The actions of one product, allowed or refused, for this operator on this channel."""
+    return _render_panel(request, product_id)
+
+
+def _render_panel(request: HttpRequest, product_id: int) -> HttpResponse:
     ctx = _context(request, product_id)
     product, client = ctx["product"], ctx["client"]
     audit_record(
@@ -82,10 +86,7 @@ def product_panel(request: HttpRequest, product_id: int) -> HttpResponse:
     offered = actions_for_product(
         user=request.user, client=client, product=product, channel=ctx["channel"]
     )
-    has_restrictions = (
-        any(o.restriction is not None for o in offered)
-        or product.restrictions.filter(lifted_at__isnull=True).exists()
-    )
+    has_restrictions = product.restrictions.filter(lifted_at__isnull=True).exists()
     ctx.update(
         offered=offered,
         channel_label=_channel_label(ctx["channel"]),
@@ -215,7 +216,7 @@ def client_verify(request: HttpRequest, product_id: int) -> HttpResponse:
         return HttpResponse(
             " ".join(m for msgs in exc.message_dict.values() for m in msgs), status=403
         )
-    response = product_panel(request, product_id)
+    response = _render_panel(request, product_id)
     response["HX-Trigger"] = "actions-changed"
     return response
 

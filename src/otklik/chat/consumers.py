@@ -125,9 +125,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ready", "conversation": state})
 
     def _state(self) -> dict:
-        conversation = Conversation.objects.select_related("operator").get(
-            pk=self.conversation_id
-        )
+        conversation = Conversation.objects.select_related("operator").get(pk=self.conversation_id)
         return conversation_state(conversation)
 
     async def _conversation(self) -> Conversation:
@@ -287,11 +285,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "status", "conversation": event["conversation"]})
 
     async def chat_typing(self, event):
-        if self.side is not None and event.get("sender_channel") != self.channel_name:
-            if event["side"] != self.side or self.side == "staff":
-                await self.send_json(
-                    {"type": "typing", "side": event["side"], "name": event.get("name", "")}
-                )
+        if (
+            self.side is not None
+            and event.get("sender_channel") != self.channel_name
+            and (event["side"] != self.side or self.side == "staff")
+        ):
+            await self.send_json(
+                {"type": "typing", "side": event["side"], "name": event.get("name", "")}
+            )
 
     async def chat_read(self, event):
         if self.side is not None:

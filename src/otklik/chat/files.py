@@ -70,14 +70,16 @@ def check_attachment(upload, *, field: str = "file") -> CheckedAttachment:
     ext = ext.lower() if dot else ""
     if ext not in CONTENT_TYPES:
         raise ServiceError(
-            {field: _("The file «%(name)s» is not accepted: send an image or a PDF.") % {
-                "name": name
-            }}
+            {
+                field: _("The file «%(name)s» is not accepted: send an image or a PDF.")
+                % {"name": name}
+            }
         )
     if not _sniff(ext, content):
         raise ServiceError(
-            {field: _("The file «%(name)s» is not really a %(type)s file.") % {
-                "name": name, "type": ext.upper()
-            }}
+            {
+                field: _("The file «%(name)s» is not really a %(type)s file.")
+                % {"name": name, "type": ext.upper()}
+            }
         )
     return CheckedAttachment(name=name, content_type=CONTENT_TYPES[ext], content=content)

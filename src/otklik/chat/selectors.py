@@ -55,9 +55,7 @@ def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversati
 
 
 def can_view(*, user: User, conversation: Conversation) -> bool:
-    return (
-        Conversation.objects.filter(conversations_visible_q(user), pk=conversation.pk).exists()
-    )
+    return Conversation.objects.filter(conversations_visible_q(user), pk=conversation.pk).exists()
 
 
 def can_write(*, user: User, conversation: Conversation) -> bool:
@@ -68,7 +66,9 @@ def can_write(*, user: User, conversation: Conversation) -> bool:
         return True
     if user.role == Role.SPECIALIST:
         return conversation.participants.filter(pk=user.pk).exists()
-    return conversation.status == ConversationStatus.ASSIGNED and conversation.operator_id == user.pk
+    return (
+        conversation.status == ConversationStatus.ASSIGNED and conversation.operator_id == user.pk
+    )
 
 
 def conversation_for_visitor(*, conversation_id, token: str) -> Conversation | None:

@@ -525,9 +525,9 @@ def _ensure_case(conversation: Conversation, now: datetime) -> None:
 def handoff(*, conversation: Conversation, reason: str, now: datetime | None = None) -> None:
     """Put the chat in the operators' queue with a case and its transcript; route it."""
     now = now or timezone.now()
-    changed = Conversation.objects.filter(
-        pk=conversation.pk, status=ConversationStatus.BOT
-    ).update(status=ConversationStatus.QUEUED, queued_at=now, handoff_reason=reason)
+    changed = Conversation.objects.filter(pk=conversation.pk, status=ConversationStatus.BOT).update(
+        status=ConversationStatus.QUEUED, queued_at=now, handoff_reason=reason
+    )
     if not changed:
         return
     conversation.status, conversation.queued_at = ConversationStatus.QUEUED, now
@@ -620,9 +620,9 @@ def _assign(
         )
     if conversation.case_id:
         # The chat's operator owns its case (unless someone else already does).
-        Case.objects.filter(
-            Q(owner=None) | Q(owner=previous), pk=conversation.case_id
-        ).update(owner=operator)
+        Case.objects.filter(Q(owner=None) | Q(owner=previous), pk=conversation.case_id).update(
+            owner=operator
+        )
     _append(
         conversation,
         sender_kind=SenderKind.SYSTEM,

@@ -386,8 +386,13 @@ def conversation_action(request: HttpRequest, conversation_id: int, action: str)
     elif action == "join":
         _act(request, services.specialist_join, "", actor=user, conversation=conversation)
     elif action == "close":
-        _act(request, services.chat_close, _("The chat is closed."), conversation=conversation,
-             actor=user)
+        _act(
+            request,
+            services.chat_close,
+            _("The chat is closed."),
+            conversation=conversation,
+            actor=user,
+        )
     elif action == "identify":
         from otklik.clients.selectors import client_get_for_user
 

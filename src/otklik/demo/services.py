@@ -201,11 +201,11 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     """The parts of the demo other apps own; each loader is idempotent, so a demo loaded
     by an older version gains what newer versions add on the next `make run`."""
     from otklik.accounts.services import supervisor_grant_admin
-    from otklik.knowledge.services import seed_procedures
+    from otklik.knowledge.demo import load_demo_knowledge
     from otklik.portal.demo import load_demo_portal
 
     supervisor_grant_admin(user=staff["supervisor"])
-    seed_procedures()
+    load_demo_knowledge()
     load_demo_portal()
 
 

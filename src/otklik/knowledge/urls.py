@@ -8,6 +8,7 @@ urlpatterns = [
     path("search", views.search_results, name="search"),
     path("new/", views.article_new, name="new"),
     path("mine/", views.mine, name="mine"),
+    path("banner", views.banner, name="banner"),
     path("acks/", views.acks_matrix, name="acks"),
     path("refreshers/<int:digest_id>/read", views.refresher_read, name="refresher_read"),
     path("cases/<int:case_id>/panel", views.case_panel, name="case_panel"),

@@ -413,6 +413,13 @@ def article_used(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
+def banner(request: HttpRequest) -> HttpResponse:
+    """The header strip, fetched after the page loads so no page pays for it up front."""
+    return render(request, "knowledge/_ack_banner_body.html")
+
+
+@login_required
+@require_GET
 def mine(request: HttpRequest) -> HttpResponse:
     context = {
         "acks": selectors.pending_acks_for_user(user=request.user),

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case as DbCase
+from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,16 +41,30 @@ PAUSABLE_KINDS = (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION)
 
 
 def calendar_for(*, team=None, department=None) -> BusinessCalendar | None:
-    """The department's calendar for handoffs, else the team's, else the default one."""
+    """The department's calendar for handoffs, else the team's, else the default one.
+
+    One query: every candidate is ranked in SQL (department 0, team 1, default 2).
+    """
+    match = Q(is_default=True)
+    rank = []
     if department is not None:
-        found = BusinessCalendar.objects.filter(departments=department).order_by("pk").first()
-        if found:
-            return found
+        of_department = BusinessCalendar.departments.through.objects.filter(
+            department_id=department.pk
+        ).values("businesscalendar_id")
+        match |= Q(pk__in=of_department)
+        rank.append(When(pk__in=of_department, then=Value(0)))
     if team is not None:
-        found = BusinessCalendar.objects.filter(teams=team).order_by("pk").first()
-        if found:
-            return found
-    return BusinessCalendar.objects.filter(is_default=True).order_by("pk").first()
+        of_team = BusinessCalendar.teams.through.objects.filter(team_id=team.pk).values(
+            "businesscalendar_id"
+        )
+        match |= Q(pk__in=of_team)
+        rank.append(When(pk__in=of_team, then=Value(1)))
+    return (
+        BusinessCalendar.objects.filter(match)
+        .annotate(rank=DbCase(*rank, default=Value(2), output_field=IntegerField()))
+        .order_by("rank", "pk")
+        .first()
+    )
 
 
 def calendar_spec(calendar: BusinessCalendar | None) -> CalendarSpec:
@@ -77,20 +92,20 @@ def _deadline_spec(deadline: Deadline) -> CalendarSpec:
     return calendar_spec(deadline.calendar)
 
 
-def policy_for(*, case, kind: str) -> SlaPolicy | None:
-    """The most specific active policy matching the case that sets a target for `kind`.
-
-    Specificity: topic (4) > priority (2) > channel (1); an empty field matches anything.
-    """
-    if kind not in DeadlineKind.values:
-        raise ServiceError({"kind": _("Unknown deadline kind.")})
-    candidates = SlaPolicy.objects.filter(
-        Q(topic__isnull=True) | Q(topic_id=case.topic_id),
-        Q(priority__isnull=True) | Q(priority=case.priority),
-        Q(channel="") | Q(channel=case.channel),
-        is_active=True,
-        **{f"{kind}_minutes__isnull": False},
+def _policy_candidates(case) -> list[SlaPolicy]:
+    """Active policies that could apply to the case, for any kind (one query)."""
+    return list(
+        SlaPolicy.objects.filter(
+            Q(topic__isnull=True) | Q(topic_id=case.topic_id),
+            Q(priority__isnull=True) | Q(priority=case.priority),
+            Q(channel="") | Q(channel=case.channel),
+            is_active=True,
+        )
     )
+
+
+def _best_policy(candidates: list[SlaPolicy], kind: str) -> SlaPolicy | None:
+    """Specificity: topic (4) > priority (2) > channel (1); ties: the oldest policy wins."""
 
     def score(policy: SlaPolicy) -> tuple[int, int]:
         specificity = (
@@ -98,9 +113,20 @@ def policy_for(*, case, kind: str) -> SlaPolicy | None:
             + 2 * (policy.priority is not None)
             + (policy.channel != "")
         )
-        return (specificity, -policy.pk)  # ties: the oldest policy wins
+        return (specificity, -policy.pk)
 
-    return max(candidates, key=score, default=None)
+    setting = [p for p in candidates if p.minutes_for(kind) is not None]
+    return max(setting, key=score, default=None)
+
+
+def policy_for(*, case, kind: str) -> SlaPolicy | None:
+    """The most specific active policy matching the case that sets a target for `kind`.
+
+    Specificity: topic (4) > priority (2) > channel (1); an empty field matches anything.
+    """
+    if kind not in DeadlineKind.values:
+        raise ServiceError({"kind": _("Unknown deadline kind.")})
+    return _best_policy(_policy_candidates(case), kind)
 
 
 # --- one deadline -------------------------------------------------------------------------
@@ -119,6 +145,43 @@ def _sync_targets(deadline: Deadline, case) -> None:
         from otklik.handoffs.models import Handoff
 
         Handoff.objects.filter(pk=deadline.handoff_id).update(due_at=deadline.due_at)
+
+
+def _plan(
+    *,
+    case,
+    kind: str,
+    handoff,
+    start: datetime,
+    minutes: int | None,
+    candidates: list[SlaPolicy] | None,
+    calendar: BusinessCalendar | None,
+    spec: CalendarSpec,
+) -> Deadline:
+    """An unsaved deadline: target from `minutes`, else the best policy, else defaults."""
+    policy = None
+    if minutes is None:
+        policy = _best_policy(candidates or [], kind)
+        minutes = policy.minutes_for(kind) if policy else conf.default_minutes(kind)
+    if minutes < 0:
+        raise ServiceError({"minutes": _("A deadline cannot be negative.")})
+    percent = conf.warn_before_percent()
+    if policy is not None and policy.warn_before_percent is not None:
+        percent = policy.warn_before_percent
+    target = timedelta(minutes=minutes)
+    warn_before = target * min(max(percent, 0), 100) / 100
+    return Deadline(
+        case=case,
+        handoff=handoff,
+        kind=kind,
+        policy=policy,
+        calendar=calendar,
+        target_minutes=minutes,
+        warn_before_seconds=int(warn_before.total_seconds()),
+        started_at=start,
+        due_at=add_business(spec, start, target),
+        warn_at=add_business(spec, start, target - warn_before) if warn_before else None,
+    )
 
 
 @transaction.atomic
@@ -143,38 +206,22 @@ def deadline_start(
     existing = deadline_open_for(case=case, kind=kind, handoff=handoff)
     if existing is not None:
         return existing
-    start = start or timezone.now()
-    policy = None
-    if minutes is None:
-        policy = policy_for(case=case, kind=kind)
-        minutes = policy.minutes_for(kind) if policy else conf.default_minutes(kind)
-    if minutes < 0:
-        raise ServiceError({"minutes": _("A deadline cannot be negative.")})
-    percent = conf.warn_before_percent()
-    if policy is not None and policy.warn_before_percent is not None:
-        percent = policy.warn_before_percent
     calendar = calendar_for(
         team=case.team, department=handoff.department if handoff is not None else None
     )
-    spec = calendar_spec(calendar)
-    target = timedelta(minutes=minutes)
-    warn_before = target * min(max(percent, 0), 100) / 100
-    due_at = add_business(spec, start, target)
-    warn_at = add_business(spec, start, target - warn_before) if warn_before else None
+    deadline = _plan(
+        case=case,
+        kind=kind,
+        handoff=handoff,
+        start=start or timezone.now(),
+        minutes=minutes,
+        candidates=None if minutes is not None else _policy_candidates(case),
+        calendar=calendar,
+        spec=calendar_spec(calendar),
+    )
     try:
         with transaction.atomic():
-            deadline = Deadline.objects.create(
-                case=case,
-                handoff=handoff,
-                kind=kind,
-                policy=policy,
-                calendar=calendar,
-                target_minutes=minutes,
-                warn_before_seconds=int(warn_before.total_seconds()),
-                started_at=start,
-                due_at=due_at,
-                warn_at=warn_at,
-            )
+            deadline.save(force_insert=True)
     except IntegrityError:  # a concurrent start won; theirs is the clock
         return deadline_open_for(case=case, kind=kind, handoff=handoff)
     _sync_targets(deadline, case)
@@ -265,10 +312,33 @@ def deadlines_resume(*, case, at: datetime | None = None) -> int:
 
 
 def on_case_opened(*, case, at: datetime) -> None:
-    """A new case: start its resolution clock, and first response unless the contact is live."""
-    deadline_start(case=case, kind=DeadlineKind.RESOLUTION, start=at)
+    """A new case: start its resolution clock, and first response unless the contact is live.
+
+    The case was created in this transaction, so no clock can be running yet: both are
+    planned from one policy query and one calendar lookup and inserted together, which
+    keeps intake fast (this runs on every case).
+    """
+    kinds = [DeadlineKind.RESOLUTION]
     if case.channel not in conf.live_channels():
-        deadline_start(case=case, kind=DeadlineKind.FIRST_RESPONSE, start=at)
+        kinds.append(DeadlineKind.FIRST_RESPONSE)
+    candidates = _policy_candidates(case)
+    calendar = calendar_for(team=case.team)
+    spec = calendar_spec(calendar)
+    planned = [
+        _plan(
+            case=case,
+            kind=kind,
+            handoff=None,
+            start=at,
+            minutes=None,
+            candidates=candidates,
+            calendar=calendar,
+            spec=spec,
+        )
+        for kind in kinds
+    ]
+    Deadline.objects.bulk_create(planned)
+    _sync_targets(planned[0], case)
 
 
 def on_message_added(*, case, message, at: datetime) -> None:
