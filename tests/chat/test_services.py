@@ -264,3 +264,15 @@ def test_threshold_is_configurable(kb):
     services.visitor_post(conversation=conversation, body=CHARGE)
     conversation.refresh_from_db()
     assert conversation.handoff_reason == BotDecisionKind.HANDOFF_LOW_CONFIDENCE
+
+
+def test_demo_chat_is_idempotent(cast, kb):
+    from otklik.chat.demo import load_demo_chat
+    from otklik.clients.services import client_create
+
+    client_create(last_name="Лебедева", first_name="Наталья", phones=["+7 921 635-82-17"])
+    first = load_demo_chat()
+    again = load_demo_chat()
+    assert first == again and first.status == ConversationStatus.QUEUED
+    assert first.handoff_reason == BotDecisionKind.HANDOFF_TOPIC
+    assert OperatorChatSettings.objects.filter(user=cast.alice).exists()

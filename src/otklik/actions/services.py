@@ -440,7 +440,7 @@ def action_run_finished(*, call: BackofficeCall, step: StepResult) -> None:
     """Called once when the back office has answered a run's webhook for good."""
     run_id = int(call.key.split(":", 1)[1])
     run = (
-        ActionRun.objects.select_for_update()
+        ActionRun.objects.select_for_update(of=("self",))
         .select_related("action", "case", "product", "restriction", "actor")
         .filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
         .first()

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from otklik.accounts.models import Role
 from otklik.actions import backoffice
 from otklik.actions.inputs import input_spec
 from otklik.actions.models import ClientFlagKind
@@ -83,12 +84,20 @@ def _render_panel(request: HttpRequest, product_id: int) -> HttpResponse:
         obj=product,
         request=request,
     )
-    offered = actions_for_product(
-        user=request.user, client=client, product=product, channel=ctx["channel"]
+    # Department specialists never act on products (they answer handoffs): they only see
+    # the marks they may set, not a list of refusals.
+    acts = request.user.role != Role.SPECIALIST or request.user.is_superuser
+    offered = (
+        actions_for_product(
+            user=request.user, client=client, product=product, channel=ctx["channel"]
+        )
+        if acts
+        else []
     )
     has_restrictions = product.restrictions.filter(lifted_at__isnull=True).exists()
     ctx.update(
         offered=offered,
+        acts=acts,
         channel_label=_channel_label(ctx["channel"]),
         flags=client_flag_list(client=client) if has_restrictions else [],
         can_verify=has_restrictions

@@ -143,31 +143,36 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             return None
 
+    def _post(self, body: str, client_msg_id: str, internal: bool):
+        """One trip to the database per message: fetch the chat and post to it."""
+        conversation = Conversation.objects.select_related("case", "interaction").get(
+            pk=self.conversation_id
+        )
+        if self.side == "visitor":
+            return services.visitor_post(
+                conversation=conversation, body=body, client_msg_id=client_msg_id
+            )
+        return services.staff_post(
+            actor=self.user,
+            conversation=conversation,
+            body=body,
+            client_msg_id=client_msg_id,
+            internal=internal,
+        )
+
     async def _message(self, content: dict) -> None:
         client_msg_id = str(content.get("client_msg_id") or "")[:64]
-        body = str(content.get("body") or "")
-        conversation = await self._conversation()
-        if self.side == "visitor":
-            result = await self._call(
-                client_msg_id,
-                services.visitor_post,
-                conversation=conversation,
-                body=body,
-                client_msg_id=client_msg_id,
+        try:
+            # Not thread-sensitive: messages of different chats are stored in parallel
+            # (each worker thread has its own database connection).
+            message, created = await database_sync_to_async(self._post, thread_sensitive=False)(
+                str(content.get("body") or ""), client_msg_id, bool(content.get("internal"))
             )
-        else:
-            result = await self._call(
-                client_msg_id,
-                services.staff_post,
-                actor=self.user,
-                conversation=conversation,
-                body=body,
-                client_msg_id=client_msg_id,
-                internal=bool(content.get("internal")),
+        except ValidationError as exc:
+            await self.send_json(
+                {"type": "error", "client_msg_id": client_msg_id, "message": _error_text(exc)}
             )
-        if result is None:
             return
-        message, created = result
         await self.send_json(
             {
                 "type": "ack",

@@ -168,6 +168,10 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"{_('Chat')} №{self.pk}"
 
+    @property
+    def handoff_reason_label(self) -> str:
+        return str(dict(BotDecisionKind.choices).get(self.handoff_reason, self.handoff_reason))
+
 
 class SenderKind(models.TextChoices):
     VISITOR = "visitor", _("Client")

@@ -202,11 +202,13 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     by an older version gains what newer versions add on the next `make run`."""
     from otklik.accounts.services import supervisor_grant_admin
     from otklik.knowledge.demo import load_demo_knowledge
+    from otklik.orders.demo import load_demo_orders
     from otklik.portal.demo import load_demo_portal
 
     supervisor_grant_admin(user=staff["supervisor"])
     load_demo_knowledge()
     load_demo_portal()
+    load_demo_orders()
 
 
 def _aware(day: date, hour: int = 12, minute: int = 0) -> datetime:

@@ -239,6 +239,7 @@
     statusEl.textContent = st.operator || "";
     if (st.staff_read_seq) { refreshRead(st.staff_read_seq); }
     var closed = status === "closed";
+    if (closed) { typingEl.textContent = ""; }
     form.style.display = closed ? "none" : "flex";
     $(".footer").style.display = closed ? "none" : "flex";
     rateBox.classList.toggle("show", closed);
