@@ -45,6 +45,7 @@ class Server:
         self.database_url = database_url
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
+        self.log_path = os.environ.get("OTKLIK_TEST_SERVER_LOG", "")
 
     @property
     def url(self) -> str:
@@ -75,7 +76,7 @@ class Server:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL,  # noqa: SIM115
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -90,6 +91,8 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+            if self.database_url.startswith("postgres"):
+                time.sleep(0.5)  # let PostgreSQL notice the dead session before teardown
 
     def http(self, method: str, path: str, token: str = "", body: dict | None = None) -> dict:
         request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only

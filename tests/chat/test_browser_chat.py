@@ -38,7 +38,11 @@ def test_full_chat_from_the_bot_to_an_operator_and_a_rating(
         box.fill(QUESTION)
         box.press("Enter")
         answer = visitor.locator(".msg.bot").filter(has_text="списания с карты")
-        answer.first.wait_for()
+        try:
+            answer.first.wait_for()
+        except Exception:
+            visitor.screenshot(path=str(artifacts_dir / "chat_visitor_failure.png"))
+            raise
         assert visitor.locator(".msg.bot .buttons button").count() >= 2  # «Помогло?»
         box.fill("позовите оператора")
         box.press("Enter")

@@ -248,8 +248,12 @@ def test_staff_session_from_a_foreign_site_is_refused_and_internal_notes_stay_in
 
 @override_settings(OTKLIK_CHAT_ALLOWED_ORIGINS=["https://bank.example"])
 def test_websocket_origin_checks_for_the_widget(db):
-    from otklik.asgi import application
+    from otklik.asgi import application as project
+    from otklik.chat.origins import ChatOriginValidator
 
+    assert isinstance(project.application_mapping["websocket"], ChatOriginValidator)
+    # The project's validator around the routes (sessions are not needed here).
+    application = ChatOriginValidator(URLRouter(websocket_urlpatterns))
     conversation, _token = _start()
 
     async def attempt(origin: bytes, path: str) -> bool:

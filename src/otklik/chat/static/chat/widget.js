@@ -285,11 +285,16 @@
       });
     });
   }
+  var starting = null;
   function start() {
+    // One start per page, however many sends race to it.
     if (state.id) { return Promise.resolve(); }
-    return api("start/", { method: "POST", json: {} }).then(function (j) {
-      state.id = j.conversation; state.token = j.token; state.last_seq = 0; save();
-    });
+    if (!starting) {
+      starting = api("start/", { method: "POST", json: {} }).then(function (j) {
+        state.id = j.conversation; state.token = j.token; save();
+      }, function (e) { starting = null; throw e; });
+    }
+    return starting;
   }
   function connect() {
     if (!state.id || ws) { return; }
