@@ -21,6 +21,8 @@ install: $(STAMP)
 locales: $(STAMP)
 	$(PY) manage.py compile_locales
 
+# The demo back office answers on this same server, whatever PORT it runs on.
+run: export OTKLIK_BACKOFFICE_URL ?= http://127.0.0.1:$(PORT)/actions/demo-backoffice/
 run: install locales
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo

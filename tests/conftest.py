@@ -58,3 +58,15 @@ from tests.browser import (  # noqa: E402
     browser_page,  # noqa: F401
     chromium_executable,  # noqa: F401
 )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the WAL side files Django leaves next to the deleted SQLite test database."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        from pathlib import Path
+
+        for suffix in ("-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)

@@ -116,8 +116,8 @@ async def main() -> None:
     tasks = []
     for conv, ready in zip(sessions, readies, strict=True):
         tasks.append(asyncio.create_task(session(args.port, conv, args, stats, ready, go)))
-        await asyncio.sleep(0.005)  # a gentle ramp: 200 sessions per second
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 180)
+        await asyncio.sleep(0.02)  # a gentle ramp: 50 sessions (100 sockets) per second
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 240)
     connect_seconds = time.perf_counter() - t0
     go.set()
     await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), args.duration + 120)

@@ -6,6 +6,7 @@ Redis at scale.
 """
 
 import hashlib
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -96,6 +97,11 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not Django's shared in-memory database: browser tests run a live
+    # server whose threads would otherwise share one SQLite connection and collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / f"test-otklik-{os.getpid()}.sqlite3"),
+    }
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the queue page read while an intake writes; IMMEDIATE avoids
         # "database is locked" upgrades from read to write inside a transaction.

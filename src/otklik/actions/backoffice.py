@@ -55,8 +55,15 @@ def _injected_failure(operation: str) -> int | None:
     return None
 
 
+def _known_operations() -> set[str]:
+    """Operator actions plus the operations signed orders ask for (closing a contract...)."""
+    from otklik.orders.steps import OPERATIONS as ORDER_OPERATIONS
+
+    return set(INPUTS) | set(ORDER_OPERATIONS.values())
+
+
 def _refusal(operation: str, payload: dict) -> str:
-    if operation not in INPUTS:
+    if operation not in _known_operations():
         return f"unknown operation {operation}"
     if operation == "refund_charge":
         try:

@@ -202,6 +202,7 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     by an older version gains what newer versions add on the next `make run`."""
     from otklik.accounts.services import supervisor_grant_admin
     from otklik.knowledge.demo import load_demo_knowledge
+    from otklik.actions.demo import load_demo_actions
     from otklik.orders.demo import load_demo_orders
     from otklik.portal.demo import load_demo_portal
 
@@ -209,6 +210,7 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     load_demo_knowledge()
     load_demo_portal()
     load_demo_orders()
+    load_demo_actions()
 
 
 def _aware(day: date, hour: int = 12, minute: int = 0) -> datetime:
