@@ -15,8 +15,6 @@ from otklik.live.routing import websocket_urlpatterns  # noqa: E402  (needs apps
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": ChatOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": ChatOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

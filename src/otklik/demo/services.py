@@ -201,8 +201,9 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     """The parts of the demo other apps own; each loader is idempotent, so a demo loaded
     by an older version gains what newer versions add on the next `make run`."""
     from otklik.accounts.services import supervisor_grant_admin
-    from otklik.knowledge.demo import load_demo_knowledge
     from otklik.actions.demo import load_demo_actions
+    from otklik.chat.demo import load_demo_chat
+    from otklik.knowledge.demo import load_demo_knowledge
     from otklik.orders.demo import load_demo_orders
     from otklik.portal.demo import load_demo_portal
 
@@ -211,6 +212,7 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     load_demo_portal()
     load_demo_orders()
     load_demo_actions()
+    load_demo_chat()
 
 
 def _aware(day: date, hour: int = 12, minute: int = 0) -> datetime:
