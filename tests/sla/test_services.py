@@ -369,6 +369,11 @@ def test_scan_reads_only_the_partial_index(cast):
         .order_by("due_at")
         .values_list("pk", flat=True)[:500]
     )
+    if connection.vendor == "postgresql":
+        # On a near-empty table PostgreSQL rightly prefers a sequential scan; what must
+        # hold is that the partial index can answer this query (its predicate matches).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
     plan = qs.explain()
     name = "sla_deadline_due"
     assert name in plan, plan
