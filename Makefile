@@ -1,6 +1,7 @@
 # Otklik: two commands for a newcomer — `make run` and `make test`.
 PYTHON_VERSION := $(shell cat .python-version)
 PORT ?= 8000
+export PORT
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

@@ -1,5 +1,7 @@
 """`manage.py load_demo`: the story clients, their cases and the staff, ready to click."""
 
+import os
+
 from django.core.management.base import BaseCommand
 
 from otklik.demo.reference import DEPARTMENTS
@@ -25,7 +27,7 @@ def format_logins(result: DemoResult) -> str:
         "",
         f"API token of «operator»: {result.token}",
         f'  curl -H "Authorization: Bearer {result.token}" '
-        "http://127.0.0.1:8000/api/cases?scope=team",
+        f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/api/cases?scope=team",
     ]
     return "\n".join(lines)
 
