@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +22,10 @@ from otklik.audit.services import audit_record
 from otklik.cases.selectors import case_get_for_user
 from otklik.clients.models import Reachability
 from otklik.common.errors import ServiceError
+from otklik.common.web import htmx_redirect as _redirect
+from otklik.common.web import int_or_none as _int_or_none
+from otklik.common.web import is_htmx as _is_htmx
+from otklik.common.web import service_errors as _errors
 from otklik.handoffs import services
 from otklik.handoffs.models import HandoffStatus
 from otklik.handoffs.selectors import (
@@ -40,34 +44,6 @@ from otklik.handoffs.selectors import (
 
 VIA = "workspace"
 UNPROCESSABLE = 422
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _redirect(request: HttpRequest, url: str) -> HttpResponse:
-    if _is_htmx(request):
-        response = HttpResponse(status=200)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
-
-
-def _errors(exc: ServiceError) -> dict[str, str]:
-    if hasattr(exc, "error_dict"):
-        return {
-            ("form" if field == NON_FIELD_ERRORS else field): " ".join(msgs)
-            for field, msgs in exc.message_dict.items()
-        }
-    return {"form": " ".join(exc.messages)}
-
-
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
 
 
 # --- department queue ------------------------------------------------------------------

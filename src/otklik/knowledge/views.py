@@ -9,7 +9,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,24 +22,13 @@ from otklik.cases.models import Topic
 from otklik.cases.selectors import case_get_for_user, topic_list_active
 from otklik.clients.models import ChannelKind, ProductKind, RestrictionKind
 from otklik.common.errors import ServiceError
+from otklik.common.web import is_htmx as _is_htmx
+from otklik.common.web import service_errors as _errors
 from otklik.knowledge import selectors, services
 from otklik.knowledge.models import Article, ArticleKind, ArticleStatus, Audience
 from otklik.knowledge.templatetags.knowledge import case_panel_context
 
 UNPROCESSABLE = 422
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _errors(exc: ServiceError) -> dict[str, str]:
-    if hasattr(exc, "error_dict"):
-        return {
-            ("form" if field == NON_FIELD_ERRORS else field): " ".join(msgs)
-            for field, msgs in exc.message_dict.items()
-        }
-    return {"form": " ".join(exc.messages)}
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from otklik.audit.services import audit_record
 from otklik.cases.selectors import case_get_for_user
 from otklik.clients.models import Product
 from otklik.common.errors import ServiceError
+from otklik.common.web import service_errors as _errors
 from otklik.orders import selectors, services
 from otklik.portal.auth import portal_login_required
 from otklik.portal.selectors import portal_unread_total
@@ -27,15 +27,6 @@ from otklik.portal.selectors import portal_unread_total
 UNPROCESSABLE = 422
 FIELD_PREFIX = "of_"
 SESSION_CHALLENGE = "otklik_order_challenge"
-
-
-def _errors(exc: ServiceError) -> dict[str, str]:
-    if hasattr(exc, "error_dict"):
-        return {
-            ("form" if field == NON_FIELD_ERRORS else field): " ".join(msgs)
-            for field, msgs in exc.message_dict.items()
-        }
-    return {"form": " ".join(exc.messages)}
 
 
 def _ip(request: HttpRequest) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from otklik.cases.selectors import case_get_for_user
 from otklik.common.errors import ServiceError
+from otklik.common.web import service_errors as _errors
 from otklik.portal import selectors, services
 from otklik.portal.auth import (
     SESSION_CHALLENGE,
@@ -31,15 +32,6 @@ from otklik.portal.auth import (
 )
 
 UNPROCESSABLE = 422
-
-
-def _errors(exc: ServiceError) -> dict[str, str]:
-    if hasattr(exc, "error_dict"):
-        return {
-            ("form" if field == NON_FIELD_ERRORS else field): " ".join(msgs)
-            for field, msgs in exc.message_dict.items()
-        }
-    return {"form": " ".join(exc.messages)}
 
 
 def _ip(request: HttpRequest) -> str:

@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -47,6 +46,10 @@ from otklik.clients.selectors import (
     client_search as client_search_selector,
 )
 from otklik.common.errors import ServiceError
+from otklik.common.web import htmx_redirect as _redirect
+from otklik.common.web import int_or_none as _int_or_none
+from otklik.common.web import is_htmx as _is_htmx
+from otklik.common.web import service_errors as _errors
 from otklik.workspace.rows import queue_rows
 
 VIA = "workspace"
@@ -60,36 +63,6 @@ INTAKE_CHANNELS = (
 )
 #: Status codes the page uses for "your input was refused"; htmx is told to swap them.
 UNPROCESSABLE = 422
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _redirect(request: HttpRequest, url: str) -> HttpResponse:
-    """A redirect that also works for htmx requests (which would otherwise follow it inline)."""
-    if _is_htmx(request):
-        response = HttpResponse(status=200)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
-
-
-def _errors(exc: ServiceError) -> dict[str, str]:
-    """A ServiceError as {field: "message message"}; errors on no field go under "form"."""
-    if hasattr(exc, "error_dict"):
-        return {
-            ("form" if field == NON_FIELD_ERRORS else field): " ".join(msgs)
-            for field, msgs in exc.message_dict.items()
-        }
-    return {"form": " ".join(exc.messages)}
-
-
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
 
 
 # --- queue -------------------------------------------------------------------------------
