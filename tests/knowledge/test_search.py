@@ -120,3 +120,24 @@ def test_postgres_and_embedded_backends_rank_identically(kb):
             emb = search(query, audiences=STAFF_AUDIENCES, context=context, backend="embedded")
             assert [(h.slug, h.score) for h in pg.hits] == [(h.slug, h.score) for h in emb.hits]
     assert get_backend("postgres").stats().df == get_backend("embedded").stats().df
+
+
+def test_common_words_are_dropped_from_long_machine_queries(kb):
+    """Suggestions pass max_df_share: words in many articles are skipped, rarer ones kept."""
+    stats = get_backend().stats()
+    query = "клиент хочет закрыть иис с заблокированными паями"
+    full = search(query, audiences=STAFF_AUDIENCES)
+    dfs = sorted({stats.df.get(t.term, 0) for t in full.terms})
+    assert len(dfs) > 1, "the query needs words of different frequency"
+    threshold = dfs[len(dfs) // 2 - 1]  # keep the rarer half, drop the more common half
+    pruned = search(query, audiences=STAFF_AUDIENCES, max_df_share=threshold / stats.n)
+    kept = {t.term for t in full.terms if stats.df.get(t.term, 0) <= threshold}
+    assert kept and kept != {t.term for t in full.terms}
+    assert {t.term for t in pruned.terms} == kept
+
+
+def test_a_query_of_only_common_words_is_kept_whole(kb):
+    stats = get_backend().stats()
+    common = sorted(stats.df, key=lambda t: -stats.df[t])[0]
+    result = search(common, audiences=STAFF_AUDIENCES, max_df_share=0.0)
+    assert [t.term for t in result.terms] == [common]

@@ -236,7 +236,7 @@ def rank(
         return kv[1], -kv[0]
 
     # Usually the best few dozen by BM25 settle the top; sort everything only if they do not.
-    for size in (limit * 8, len(acc)):
+    for size in (limit * 8, limit * 64, len(acc)):
         top: list[tuple[float, DocMeta, float, list[str]]] = []
         more = settled = False
         for pk, bm25 in heapq.nlargest(size, acc.items(), key=key):
@@ -312,13 +312,24 @@ def search(
     as_you_type: bool = False,
     highlight: bool = True,
     backend: str | None = None,
+    max_df_share: float | None = None,
 ) -> SearchResult:
-    """Ranked published articles for `query` among `audiences` (callers check permissions)."""
+    """Ranked published articles for `query` among `audiences` (callers check permissions).
+
+    `max_df_share` drops query terms found in more than that share of all documents: for
+    long machine-made queries (a case's text) such words add postings to walk but almost
+    nothing to the ranking (their idf is near its floor).
+    """
     generation = current_generation()
     store = get_backend(backend, generation)
     an = analyzer(generation)
     stats = store.stats()
     terms, understood = analyse_query(query, an, stats, as_you_type=as_you_type)
+    if max_df_share is not None and stats.n:
+        limit_df = max_df_share * stats.n
+        common = [qt for qt in terms if stats.df.get(qt.term, 0) > limit_df]
+        if len(common) < len(terms):  # keep the query if every word is common
+            terms = [qt for qt in terms if qt not in common]
     top, more = rank(
         terms, stats, store, audiences=audiences, role=role, context=context, limit=limit
     )

@@ -39,6 +39,7 @@ def search_articles(
     limit: int = 10,
     as_you_type: bool = False,
     audience: str | None = None,
+    max_df_share: float | None = None,
 ) -> SearchResult:
     """Search published articles the user may see; `audience` narrows (e.g. «as a client»)."""
     audiences = audience_for(user)
@@ -52,6 +53,7 @@ def search_articles(
         context=context,
         limit=max(1, min(limit, 50)),
         as_you_type=as_you_type,
+        max_df_share=max_df_share,
     )
 
 
@@ -113,6 +115,8 @@ def context_for_client(client, *, topic_id: int | None = None, channel: str | No
 
 
 SUGGESTION_QUERY_WORDS = 24
+# A case's notes are long; words in more than a tenth of all articles barely rank anything.
+SUGGESTION_MAX_DF_SHARE = 0.1
 
 
 def case_query_text(case) -> str:
@@ -147,7 +151,13 @@ def suggest_for_case(*, user, case, limit: int = 5) -> SearchResult:
     """Procedures for a case: its subject, topic, question and notes as the query, the
     client's products and restrictions, topic and channel as context."""
     context = context_for_client(case.client, topic_id=case.topic_id, channel=case.channel)
-    return search_articles(user=user, query=case_query_text(case), context=context, limit=limit)
+    return search_articles(
+        user=user,
+        query=case_query_text(case),
+        context=context,
+        limit=limit,
+        max_df_share=SUGGESTION_MAX_DF_SHARE,
+    )
 
 
 # --- lists, pins, acknowledgements, refreshers ----------------------------------------------
