@@ -31,13 +31,8 @@ CLIENT_STATUS = {
     CaseStatus.CLOSED: _("Closed"),
 }
 
+
 # History rows the portal writes on a case (CaseEvent kind "field_changed"), in words.
-EVENT_FIELD_LABELS = {
-    "portal_answer_due": _("answer in the personal cabinet promised by"),
-    "portal_answer": _("answer sent to the personal cabinet"),
-}
-
-
 def client_status_label(status: str) -> str:
     return str(CLIENT_STATUS.get(status, status))
 

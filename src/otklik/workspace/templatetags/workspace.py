@@ -4,15 +4,16 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
+from otklik.cases.labels import EVENT_FIELD_LABELS
 from otklik.cases.models import Case, CaseStatus, EventKind
 from otklik.clients.models import ChannelKind
 from otklik.clients.product_details import FUND_TYPE_LABELS
 from otklik.common.luhn import mask_pan
 from otklik.common.phones import format_phone
-from otklik.portal.selectors import EVENT_FIELD_LABELS
 
 register = template.Library()
 
@@ -79,7 +80,7 @@ def event_change(event) -> dict:
     elif event.kind == EventKind.FIELD_CHANGED and event.field:
         try:
             field_label = str(Case._meta.get_field(event.field).verbose_name)
-        except Exception:  # not a Case field: a portal mark, or a field since removed
+        except FieldDoesNotExist:  # recorded by another app (see cases/labels.py)
             field_label = str(EVENT_FIELD_LABELS.get(event.field, event.field))
     return {"field": field_label, "old": old, "new": new}
 
