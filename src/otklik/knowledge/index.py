@@ -12,7 +12,7 @@ import threading
 import uuid
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -144,6 +144,9 @@ class CorpusStats:
         return tuple(max(t / n, 1.0) for t in self.total_lens)  # type: ignore[return-value]
 
 
+# DocMeta fields that SearchContext matches against (see search._applicability).
+APPLICABILITY_DIMENSIONS = ("product_kinds", "restriction_kinds", "topic_ids", "channels")
+
 # term -> (document pks in ascending order, their impacts)
 Postings = dict[str, tuple[Sequence[int], Sequence[float]]]
 
@@ -193,14 +196,19 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self) -> None:
+    def __init__(self, rows: Iterable[tuple] | None = None) -> None:
+        """Load every index row; `rows` (in `_META_FIELDS` order plus the three lemma
+        fields, ascending pk) stands in for the table in tests that build random corpora."""
         self.metas: dict[int, DocMeta] = {}
         total = [0, 0, 0]
         counts: list[tuple[int, dict[str, tuple[int, int, int]]]] = []
-        rows = ArticleSearchDoc.objects.order_by("article_id").values_list(
-            *_META_FIELDS, "title_lemmas", "steps_lemmas", "body_lemmas"
-        )
-        for row in rows.iterator(chunk_size=500):
+        if rows is None:
+            rows = (
+                ArticleSearchDoc.objects.order_by("article_id")
+                .values_list(*_META_FIELDS, "title_lemmas", "steps_lemmas", "body_lemmas")
+                .iterator(chunk_size=500)
+            )
+        for row in rows:
             meta = _meta(row)
             self.metas[meta.pk] = meta
             for i in range(3):
@@ -220,6 +228,13 @@ class EmbeddedBackend:
         stats.df = {t: len(d) for t, (d, _) in lists.items()}
         stats.vocab = sorted(stats.df)
         self._stats = stats
+        # (dimension, value) -> pks of documents carrying it: the applicability index.
+        carriers: dict[tuple[str, object], list[int]] = {}
+        for meta in self.metas.values():
+            for dimension in APPLICABILITY_DIMENSIONS:
+                for value in set(getattr(meta, dimension)):
+                    carriers.setdefault((dimension, value), []).append(meta.pk)
+        self._carriers = {key: array("q", pks) for key, pks in carriers.items()}
 
     def stats(self) -> CorpusStats:
         return self._stats
@@ -229,6 +244,28 @@ class EmbeddedBackend:
 
     def meta(self, pk: int) -> DocMeta:
         return self.metas[pk]
+
+    def applicability_counts(self, context) -> dict[int, int]:
+        """pk -> how many applicability dimensions of `context` (a search.SearchContext) the
+        document matches, for documents matching at least one; the rest are not listed.
+
+        Same rules as search._applicability, answered from the per-value document lists so
+        a query need not inspect every candidate (0.2 ms for a quarter of 10 000 articles,
+        cheap enough not to cache).
+        """
+        wanted = {
+            "product_kinds": context.product_kinds,
+            "restriction_kinds": context.restriction_kinds,
+            "topic_ids": () if context.topic_id is None else (context.topic_id,),
+            "channels": (context.channel,) if context.channel else (),
+        }
+        counts: Counter[int] = Counter()
+        for dimension, values in wanted.items():
+            docs: set[int] = set()
+            for value in values:
+                docs.update(self._carriers.get((dimension, value), ()))
+            counts.update(docs)  # a document counts once per dimension
+        return dict(counts)
 
 
 class PostgresBackend:

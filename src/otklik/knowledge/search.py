@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from django.utils.safestring import SafeString
 from rapidfuzz import process
@@ -182,9 +183,9 @@ def _applicability(meta: DocMeta, context: SearchContext | None) -> list[str]:
     if context is None:
         return []
     matched = []
-    if context.product_kinds & set(meta.product_kinds):
+    if not context.product_kinds.isdisjoint(meta.product_kinds):
         matched.append("product_kinds")
-    if context.restriction_kinds & set(meta.restriction_kinds):
+    if not context.restriction_kinds.isdisjoint(meta.restriction_kinds):
         matched.append("restriction_kinds")
     if context.topic_id is not None and context.topic_id in meta.topic_ids:
         matched.append("topic")
@@ -202,6 +203,41 @@ def _idf(stats: CorpusStats, term: str) -> float:
     return math.log(1 + (stats.n - df + 0.5) / (df + 0.5))
 
 
+def _multiplier(matched_dimensions: int) -> float:
+    return 1 + APPLICABILITY_BOOST * matched_dimensions
+
+
+def _boosted_scores(
+    acc: dict[int, float], store, context: SearchContext | None
+) -> dict[int, float]:
+    """Final score of every candidate: BM25 times its own applicability multiplier.
+
+    A store with an applicability index (the embedded one) names the documents a context
+    boosts, so the rest keep ×1 without being looked at; otherwise (PostgreSQL) each
+    candidate's metadata is checked. Either way it is the exact multiplier `_applicability`
+    gives, not a bound, so the top can be picked in plain score order.
+    """
+    if context is None:
+        return acc
+    counts_for = getattr(store, "applicability_counts", None)
+    if counts_for is None:
+        counts = {pk: len(_applicability(store.meta(pk), context)) for pk in acc}
+    else:
+        counts = counts_for(context)
+    scores = dict(acc)
+    if len(counts) < len(acc):
+        for pk, matched in counts.items():
+            bm25 = acc.get(pk)
+            if bm25 is not None and matched:
+                scores[pk] = bm25 * _multiplier(matched)
+    else:
+        for pk, bm25 in acc.items():
+            matched = counts.get(pk)
+            if matched:
+                scores[pk] = bm25 * _multiplier(matched)
+    return scores
+
+
 def rank(
     terms: list[QueryTerm],
     stats: CorpusStats,
@@ -216,8 +252,10 @@ def rank(
     whether more visible documents matched.
 
     score = Σ_terms weight · idf · impact (see index.impact), times 1 + 0.5 per matched
-    applicability dimension. Candidates are walked in descending BM25 and the walk stops
-    once even the largest boost could not reach the current top `limit`.
+    applicability dimension; ties go by slug. Every candidate's exact score is known before
+    the walk (`_boosted_scores`), so the walk in descending score stops at the first visible
+    document below the `limit`-th one instead of bounding what a boost might add.
+    `rank_exhaustive` is the same ranking done the slow, obvious way; tests compare them.
     """
     ordered = sorted(terms, key=lambda q: q.term)
     postings = store.match([qt.term for qt in ordered])
@@ -230,31 +268,63 @@ def rank(
         get = acc.get
         for pk, imp in zip(found[0], found[1], strict=True):
             acc[pk] = get(pk, 0.0) + factor * imp
-    max_multiplier = 1 + APPLICABILITY_BOOST * 4 if context else 1.0
+    scores = _boosted_scores(acc, store, context)
 
-    def key(kv: tuple[int, float]) -> tuple[float, int]:
-        return kv[1], -kv[0]
-
-    # Usually the best few dozen by BM25 settle the top; sort everything only if they do not.
-    for size in (limit * 8, limit * 64, len(acc)):
-        top: list[tuple[float, DocMeta, float, list[str]]] = []
-        more = settled = False
-        for pk, bm25 in heapq.nlargest(size, acc.items(), key=key):
+    # Usually the first few dozen settle the top; look further only if hidden ones crowd it.
+    chosen: list[tuple[float, DocMeta]] = []
+    more = False
+    for size in (limit * 4, limit * 64, len(scores)):
+        chosen, more = [], False
+        for pk, score in heapq.nlargest(size, scores.items(), key=itemgetter(1)):
             meta = store.meta(pk)
             if not _visible(meta, audiences, role):
                 continue
-            if len(top) >= limit and bm25 * max_multiplier < top[-1][0]:
-                more = settled = True
+            if len(chosen) >= limit and score < chosen[limit - 1][0]:
+                more = True  # a visible one strictly below the cut: nothing later can enter
                 break
-            matched = _applicability(meta, context)
-            top.append((bm25 * (1 + APPLICABILITY_BOOST * len(matched)), meta, bm25, matched))
-            top.sort(key=lambda r: (-r[0], r[1].slug))
-            if len(top) > limit:
-                more = True
-                del top[limit:]
-        if settled or size >= len(acc):
+            chosen.append((score, meta))
+        if more or size >= len(scores):
             break
+    chosen.sort(key=lambda r: (-r[0], r[1].slug))
+    more = more or len(chosen) > limit
+    top = []
+    for score, meta in chosen[:limit]:
+        matched = _applicability(meta, context)
+        top.append((score, meta, acc[meta.pk], matched))
     return top, more
+
+
+def rank_exhaustive(
+    terms: list[QueryTerm],
+    stats: CorpusStats,
+    store,
+    *,
+    audiences: frozenset[str],
+    role: str | None = None,
+    context: SearchContext | None = None,
+    limit: int = 10,
+) -> tuple[list[tuple[float, DocMeta, float, list[str]]], bool]:
+    """The reference for `rank`: score every matching document in full, sort, cut.
+
+    Kept simple on purpose (no pruning, no index) so tests can check the fast path
+    against it on random corpora; not used for serving.
+    """
+    acc: dict[int, float] = {}
+    postings = store.match(sorted({qt.term for qt in terms}))
+    for qt in sorted(terms, key=lambda q: q.term):
+        if qt.term not in postings:
+            continue
+        factor = qt.weight * _idf(stats, qt.term)
+        for pk, imp in zip(*postings[qt.term], strict=True):
+            acc[pk] = acc.get(pk, 0.0) + factor * imp
+    rows = []
+    for pk, bm25 in acc.items():
+        meta = store.meta(pk)
+        if _visible(meta, audiences, role):
+            matched = _applicability(meta, context)
+            rows.append((bm25 * (1 + APPLICABILITY_BOOST * len(matched)), meta, bm25, matched))
+    rows.sort(key=lambda r: (-r[0], r[1].slug))
+    return rows[:limit], len(rows) > limit
 
 
 def explain(
