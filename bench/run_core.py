@@ -38,6 +38,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--searches", type=int, default=300)
     parser.add_argument("--intake", type=int, default=2000, help="cases to POST sequentially")
     parser.add_argument("--processes", type=int, default=2, help="workers for the 2nd run")
+    parser.add_argument(
+        "--only",
+        default="queue,api,search,intake",
+        help="comma-separated parts to measure: queue, api, search, intake",
+    )
     parser.add_argument("--fresh", action="store_true", help="delete the SQLite file first")
     parser.add_argument("--prepare-only", action="store_true")
     parser.add_argument("--explain", action="store_true", help="print query plans")
@@ -271,27 +276,35 @@ def run_search(ctx: dict, queries: list[tuple[str, str]], web) -> dict:
 
 
 def _intake_worker(job: tuple) -> tuple[list[float], int]:
-    """POST `count` cases; runs in its own process (the GIL would serialise threads)."""
+    """POST `count` cases, `batch` per request; runs in its own process (the GIL would
+    serialise threads). Returns the time of each request and the number of failed ones."""
     from django.db import connections
     from django.test import Client as WebClient
 
-    count, seed, token, max_id, topic_ids = job
+    count, seed, token, max_id, topic_ids, batch = job
     web = WebClient()
     rng = random.Random(seed)
     times, errors = [], 0
+
+    def one_case() -> dict:
+        return {
+            "client_id": rng.randrange(1, max_id + 1),
+            "subject": "Не проходит оплата картой",
+            "channel": "chat",
+            "topic_id": rng.choice(topic_ids),
+            "priority": 2,
+            "description": "Клиент пишет в чат: оплата картой в магазине не проходит.",
+        }
+
     try:
-        for _ in range(count):
-            body = {
-                "client_id": rng.randrange(1, max_id + 1),
-                "subject": "Не проходит оплата картой",
-                "channel": "chat",
-                "topic_id": rng.choice(topic_ids),
-                "priority": 2,
-                "description": "Клиент пишет в чат: оплата картой в магазине не проходит.",
-            }
+        for _ in range(count // batch):
+            if batch == 1:
+                path, body = "/api/cases", one_case()
+            else:
+                path, body = "/api/cases/batch", {"cases": [one_case() for _ in range(batch)]}
             started = time.perf_counter()
             response = web.post(
-                "/api/cases",
+                path,
                 body,
                 content_type="application/json",
                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
@@ -316,25 +329,31 @@ def run_intake(ctx: dict, n: int, processes: int) -> dict:
     team_id = ctx["operator"].team_id
     topic_ids = list(Topic.objects.filter(default_team_id=team_id).values_list("pk", flat=True))
     args = (ctx["token"], max_id, topic_ids)
-    _intake_worker((20, 1, *args))  # warm-up
+    _intake_worker((20, 1, *args, 1))  # warm-up
     results = {}
     connections.close_all()  # children must not share the parent's connection
     fork = multiprocessing.get_context("fork")
-    for label, procs in (("api_sequential", 1), (f"api_{processes}_processes", processes)):
+    runs = [
+        ("api_sequential", 1, 1),
+        (f"api_{processes}_processes", processes, 1),
+        ("api_batch_100_sequential", 1, 100),
+    ]
+    for label, procs, batch in runs:
         started = time.perf_counter()
         if procs == 1:
-            outs = [_intake_worker((n, 100, *args))]
+            outs = [_intake_worker((n, 100, *args, batch))]
         else:
             with fork.Pool(procs) as pool:
                 outs = pool.map(
-                    _intake_worker, [(n // procs, 200 + i, *args) for i in range(procs)]
+                    _intake_worker, [(n // procs, 200 + i, *args, batch) for i in range(procs)]
                 )
         elapsed = time.perf_counter() - started
         connections.close_all()
         times = [t for out, _ in outs for t in out]
         results[label] = {
             **summary(times),
-            "cases_per_s": round(len(times) / elapsed),
+            "requests": len(times),
+            "cases_per_s": round(len(times) * batch / elapsed),
             "errors": sum(e for _, e in outs),
             "seconds": round(elapsed, 1),
         }
@@ -429,26 +448,31 @@ def main() -> None:
         "counts": ctx["counts"],
         "load": ctx["load"],
     }
+    parts = {part.strip() for part in args.only.split(",") if part.strip()}
     web = WebClient()
     web.force_login(ctx["operator"])
-    print("queue page (operator) …", flush=True)
-    results["queue_page"] = run_urls(web, QUEUE_URLS, args.requests)
-    sup = WebClient()
-    sup.force_login(ctx["supervisor"])
-    print("queue page (supervisor, all teams) …", flush=True)
-    results["queue_page_supervisor"] = run_urls(sup, SUPERVISOR_URLS, args.requests // 4)
-    print("API case list …", flush=True)
-    api = WebClient()
-    results["api_list"] = run_urls(
-        api, API_URLS, args.requests, headers={"Authorization": f"Bearer {ctx['token']}"}
-    )
-    print("client search …", flush=True)
-    queries = search_queries(random.Random(3), args.searches)
-    results["search"] = run_search(ctx, queries, web)
-    if args.intake:
+    if "queue" in parts:
+        print("queue page (operator) …", flush=True)
+        results["queue_page"] = run_urls(web, QUEUE_URLS, args.requests)
+        sup = WebClient()
+        sup.force_login(ctx["supervisor"])
+        print("queue page (supervisor, all teams) …", flush=True)
+        results["queue_page_supervisor"] = run_urls(sup, SUPERVISOR_URLS, args.requests // 4)
+    if "api" in parts:
+        print("API case list …", flush=True)
+        api = WebClient()
+        results["api_list"] = run_urls(
+            api, API_URLS, args.requests, headers={"Authorization": f"Bearer {ctx['token']}"}
+        )
+    if "search" in parts:
+        print("client search …", flush=True)
+        queries = search_queries(random.Random(3), args.searches)
+        results["search"] = run_search(ctx, queries, web)
+    if args.intake and "intake" in parts:
         print("intake …", flush=True)
         results["intake"] = run_intake(ctx, args.intake, args.processes)
-    out = ROOT / "var" / "bench" / f"results-{ctx['vendor']}.json"
+    suffix = "" if parts >= {"queue", "api", "search", "intake"} else "-" + "-".join(sorted(parts))
+    out = ROOT / "var" / "bench" / f"results-{ctx['vendor']}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     print(json.dumps(results, ensure_ascii=False, indent=1))

@@ -97,7 +97,9 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'otklik.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept like PostgreSQL's (conn_max_age above): opening one re-reads the
+    # schema and runs the PRAGMAs below, and its page cache would start cold on every
+    # request (a quarter of an intake's time at 1 M cases, see docs/benchmarks.md).
     # Tests use a file, not Django's shared in-memory database: browser tests run a live
     # server whose threads would otherwise share one SQLite connection and collide.
     DATABASES["default"]["TEST"] = {

@@ -33,6 +33,28 @@ def test_retried_intake_returns_the_same_case_and_creates_one(cast, api):
     assert Case.objects.get().pk == first.json()["id"]
 
 
+def test_retry_replays_the_first_answer_even_when_the_work_would_now_fail(cast, api):
+    """The key is not looked up first: a retry whose work fails still replays, and the
+    failed attempt leaves nothing behind."""
+    from otklik.cases.models import Topic
+
+    client = ClientFactory()
+    topic = Topic.objects.create(name="Переводы")
+    alice = api(cast.alice)
+    body = {**intake(client), "topic_id": topic.pk}
+    first = alice.post("/api/cases", body, key="intake-archived")
+    Topic.objects.filter(pk=topic.pk).update(is_active=False)
+    retry = alice.post("/api/cases", body, key="intake-archived")
+    fresh = alice.post("/api/cases", body, key="intake-new")
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert fresh.status_code == 422 and fields(fresh) == {"topic_id"}
+    assert Case.objects.count() == 1
+    assert IdempotencyKey.objects.count() == 1
+
+
 def test_same_key_with_another_body_is_refused_naming_the_header(cast, api):
     client = ClientFactory()
     alice = api(cast.alice)
@@ -87,26 +109,25 @@ def test_without_a_key_each_post_creates(cast, api):
     assert not IdempotencyKey.objects.exists()
 
 
-def test_concurrent_duplicate_loses_the_race_and_replays_the_winner(cast, api, monkeypatch):
-    """Simulate the race: the key row appears between our lookup and our insert.
-
-    The loser's insert hits the (user, key) unique constraint, its case is rolled back
-    with it, and it answers with the winner's stored response.
-    """
+def test_key_is_looked_up_only_when_the_insert_collides(cast, api, monkeypatch):
+    """A first request costs no lookup; a duplicate (a retry, or the loser of a race) hits
+    the (user, key) unique constraint, its case rolls back with it, and it answers with the
+    winner's stored response."""
     client = ClientFactory()
     alice = api(cast.alice)
-    winner = alice.post("/api/cases", intake(client), key="race")
     real_stored = idempotency._stored
     calls = []
 
-    def stale_first_lookup(user, key):
+    def counting_lookup(user, key):
         calls.append(key)
-        return None if len(calls) == 1 else real_stored(user, key)
+        return real_stored(user, key)
 
-    monkeypatch.setattr(idempotency, "_stored", stale_first_lookup)
+    monkeypatch.setattr(idempotency, "_stored", counting_lookup)
+    winner = alice.post("/api/cases", intake(client), key="race")
+    assert calls == []
     loser = alice.post("/api/cases", intake(client), key="race")
 
-    assert len(calls) == 2
+    assert calls == ["race"]
     assert loser.status_code == 201
     assert loser.json() == winner.json()
     assert Case.objects.count() == 1

@@ -95,6 +95,8 @@ def test_operator_finds_client_by_phone_and_replies(live_server, browser_page, a
 
     assert page.evaluate("window.__noReload") is True  # htmx swapped, no full reload
     assert page.input_value("#message-body") == ""  # the form is fresh for the next message
+    # The header is swapped out of band in the same response; wait for it, not for luck.
+    page.locator("#case-status.status-in_progress").wait_for(timeout=5000)
     assert page.locator("#case-status").get_attribute("class") == "badge status-in_progress"
     page.screenshot(path=str(artifacts_dir / "case_page.png"), full_page=True)
 

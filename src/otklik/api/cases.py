@@ -12,6 +12,8 @@ from otklik.api.idempotency import IdempotencyKeyHeader, idempotent
 from otklik.api.schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
+    CaseBatchIn,
+    CaseBatchOut,
     CaseCreateIn,
     CaseMessageOut,
     CaseOut,
@@ -39,10 +41,18 @@ from otklik.cases.selectors import (
     page_of,
     topic_get,
     topic_list_active,
+    topics_get,
 )
-from otklik.cases.services import case_open, case_transition, case_update, message_add
+from otklik.cases.services import (
+    CaseDraft,
+    case_open,
+    case_transition,
+    case_update,
+    cases_open,
+    message_add,
+)
 from otklik.clients.models import Client
-from otklik.clients.selectors import client_get_for_user
+from otklik.clients.selectors import client_get_for_user, clients_get_for_user
 from otklik.common.errors import ServiceError
 
 router = Router(tags=["cases"])
@@ -160,6 +170,61 @@ def cases_list(request: HttpRequest, query: Query[CaseQuery]):
     }
 
 
+# Before /cases/{case_id}: Django matches URL patterns in order.
+@router.post("/cases/batch", response={201: CaseBatchOut, **WRITE_ERRORS})
+def cases_create_batch(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: CaseBatchIn,
+    idempotency_key: str | None = IdempotencyKeyHeader,
+):
+    """Intake of up to 100 cases in one request: all are opened or none.
+
+    Each case is opened as `POST /cases` would open it. A refusal names the case by its
+    position, e.g. `cases.3.topic_id`. The Idempotency-Key covers the whole batch.
+    """
+    user = request.auth
+    items = payload.cases
+
+    def lookups() -> list[CaseDraft]:
+        clients = clients_get_for_user(user=user, client_ids=[i.client_id for i in items])
+        topics = topics_get(topic_ids=[i.topic_id for i in items if i.topic_id is not None])
+        errors: dict[str, list[str]] = {}
+        for position, item in enumerate(items):
+            if item.client_id not in clients:
+                errors[f"cases.{position}.client_id"] = [_("No such client.")]
+            if item.topic_id is not None and item.topic_id not in topics:
+                errors[f"cases.{position}.topic_id"] = [_("No such topic.")]
+        if errors:
+            raise ServiceError(errors)
+        return [
+            CaseDraft(
+                client=clients[item.client_id],
+                subject=item.subject,
+                channel=item.channel,
+                topic=topics.get(item.topic_id) if item.topic_id is not None else None,
+                priority=item.priority,
+                description=item.description,
+            )
+            for item in items
+        ]
+
+    def create(drafts: list[CaseDraft]) -> tuple[int, dict]:
+        cases = cases_open(actor=user, drafts=drafts)
+        body = CaseBatchOut.model_validate({"items": [case_out(c) for c in cases]})
+        return 201, body.model_dump(mode="json")
+
+    return idempotent(
+        request=request,
+        response=response,
+        user=user,
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        prepare=lookups,
+        create=create,
+    )
+
+
 @router.get("/cases/{case_id}", response={200: CaseOut, **READ_ERRORS})
 def cases_get(request: HttpRequest, case_id: PathId):
     case = case_get_for_user(user=request.auth, case_id=case_id)
@@ -177,13 +242,17 @@ def cases_create(
     """Intake: open a case for a client. Retry with the same Idempotency-Key is safe."""
     user = request.auth
 
-    def create() -> tuple[int, dict]:
+    def lookups() -> tuple[Client, Topic | None]:
+        return visible_client(user, payload.client_id), topic_or_error(payload.topic_id)
+
+    def create(found: tuple[Client, Topic | None]) -> tuple[int, dict]:
+        client, topic = found
         case = case_open(
             actor=user,
-            client=visible_client(user, payload.client_id),
+            client=client,
             subject=payload.subject,
             channel=payload.channel,
-            topic=topic_or_error(payload.topic_id),
+            topic=topic,
             priority=payload.priority,
             description=payload.description,
         )
@@ -195,6 +264,7 @@ def cases_create(
         user=user,
         key=idempotency_key,
         payload=payload.model_dump(mode="json"),
+        prepare=lookups,
         create=create,
     )
 

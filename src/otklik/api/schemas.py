@@ -271,6 +271,19 @@ class CaseCreateIn(Input):
     description: Text20k = ""
 
 
+MAX_BATCH = 100
+
+
+class CaseBatchIn(Input):
+    """Up to 100 cases opened together (an e-mail or telephony gateway catching up)."""
+
+    cases: list[CaseCreateIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class CaseBatchOut(Schema):
+    items: list[CaseOut]
+
+
 class CasePatchIn(Input):
     """Only the fields sent are changed; null clears topic, owner or team."""
 

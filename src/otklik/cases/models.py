@@ -66,8 +66,14 @@ class Priority(models.IntegerChoices):
 class Case(models.Model):
     """A client's question or problem, from first contact to resolution."""
 
+    # No single-column indexes on client, team and owner: the composite indexes in Meta
+    # start with them and serve the same lookups, and every index costs intake a write.
     client = models.ForeignKey(
-        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="cases"
+        "clients.Client",
+        verbose_name=_("client"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     subject = models.CharField(_("subject"), max_length=300)
     topic = models.ForeignKey(
@@ -92,6 +98,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="cases",
+        db_index=False,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -100,6 +107,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_cases",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -205,7 +213,9 @@ class AuthorKind(models.TextChoices):
 class Message(models.Model):
     """Text on a case: an internal note between staff, or a reply the client sees."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    case = models.ForeignKey(  # indexed by message_case_time, which starts with it
+        Case, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     interaction = models.ForeignKey(
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
@@ -247,7 +257,9 @@ class EventKind(models.TextChoices):
 class CaseEvent(models.Model):
     """One row per change to a case: who, when, what. Metrics are computed from these."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(  # indexed by event_case_time, which starts with it
+        Case, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

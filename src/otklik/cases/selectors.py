@@ -160,8 +160,17 @@ def topic_list_active() -> QuerySet[Topic]:
 
 
 def topic_get(*, topic_id: int) -> Topic | None:
-    """A topic by id, archived or not (the services refuse archived ones with a message)."""
-    return Topic.objects.filter(pk=topic_id).first()
+    """A topic by id, archived or not (the services refuse archived ones with a message).
+
+    With its default team: a case opened on the topic goes to that team.
+    """
+    return Topic.objects.select_related("default_team").filter(pk=topic_id).order_by().first()
+
+
+def topics_get(*, topic_ids: list[int]) -> dict[int, Topic]:
+    """Topics by id with their default teams, for a batch intake (archived ones too)."""
+    found = Topic.objects.select_related("default_team").filter(pk__in=set(topic_ids))
+    return {topic.pk: topic for topic in found}
 
 
 def interaction_list_for_user(

@@ -1,8 +1,9 @@
 """Writes on cases: intake, lifecycle, fields and messages. Each records history."""
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ MAX_SUBJECT = 300
 MAX_BODY = 20_000
 
 
-def _event(
+def _new_event(
     case: Case,
     actor: User | None,
     kind: str,
@@ -40,7 +41,8 @@ def _event(
     new: object = "",
     at: datetime | None = None,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    """An unsaved history row (several are inserted together where a change makes many)."""
+    return CaseEvent(
         case=case,
         actor=actor,
         kind=kind,
@@ -49,6 +51,21 @@ def _event(
         new_value=str(new or "")[:300],
         created_at=at or timezone.now(),
     )
+
+
+def _event(case: Case, actor: User | None, kind: str, **values) -> CaseEvent:
+    event = _new_event(case, actor, kind, **values)
+    event.save(force_insert=True)
+    return event
+
+
+def _check_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError({"body": _("The message is empty.")})
+    if len(body) > MAX_BODY:
+        raise ServiceError({"body": _("The message is longer than 20 000 characters.")})
+    return body
 
 
 def _check_channel(channel: str) -> str:
@@ -79,7 +96,20 @@ def _require_editor(actor: User, case: Case) -> None:
         )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class CaseDraft:
+    """What a new case is opened with; `case_open` explains the defaults."""
+
+    client: Client
+    subject: str
+    channel: str
+    topic: Topic | None = None
+    priority: int = Priority.NORMAL
+    team: Team | None = None
+    owner: User | None = None
+    description: str = ""
+
+
 def case_open(
     *,
     actor: User | None,
@@ -96,35 +126,121 @@ def case_open(
     """Open a case for a client. The actor owns it unless another owner is given.
 
     `actor` is None when the client opens the case themselves (the portal): nobody owns
-    it yet and it goes to the given team or the topic's default team.
+    it yet and it goes to the given team or the topic's default team. A description is
+    the first internal note; staff writing it takes the new case into work.
     """
-    now = now or timezone.now()
+    draft = CaseDraft(
+        client=client,
+        subject=subject,
+        channel=channel,
+        topic=topic,
+        priority=priority,
+        team=team,
+        owner=owner,
+        description=description,
+    )
+    return cases_open(actor=actor, drafts=[draft], now=now, numbered=False)[0]
+
+
+def _prepare_case(actor: User | None, draft: CaseDraft, now: datetime) -> tuple[Case, str]:
+    """The unsaved case in its opening status, and its first note; refuses bad input."""
+    topic = draft.topic
     if topic is not None and not topic.is_active:
         raise ServiceError({"topic_id": _("This topic is archived.")})
-    case = Case.objects.create(
-        client=client,
-        subject=_check_subject(subject),
-        channel=_check_channel(channel),
+    case = Case(
+        client=draft.client,
+        subject=_check_subject(draft.subject),
+        channel=_check_channel(draft.channel),
         topic=topic,
-        priority=_check_priority(priority),
-        team=team or (topic.default_team if topic else None) or (actor.team if actor else None),
-        owner=owner
-        if owner is not None
+        priority=_check_priority(draft.priority),
+        team=draft.team
+        or (topic.default_team if topic else None)
+        or (actor.team if actor else None),
+        owner=draft.owner
+        if draft.owner is not None
         else (actor if actor is not None and actor.role != Role.SPECIALIST else None),
         created_by=actor,
         created_at=now,
         updated_at=now,
-        due_at=now + timedelta(hours=settings.CASE_DEFAULT_RESOLUTION_HOURS),
     )
-    _event(case, actor, EventKind.CREATED, new=case.subject, at=now)
-    from otklik.sla.services import on_case_opened  # sla imports cases: import here
+    note = _check_body(draft.description) if draft.description.strip() else ""
+    # Exactly what `message_add` would do with the note on a new case, decided up front
+    # so the case is inserted once, in its final status.
+    if note and (actor is None or can_edit_case(user=actor, case=case)):
+        case.status = CaseStatus.IN_PROGRESS
+    return case, note
 
-    on_case_opened(case=case, at=now)
-    if description.strip():
-        message_add(
-            actor=actor, case=case, body=description, visibility=MessageVisibility.INTERNAL, now=now
+
+def _opening_history(case: Case, actor: User | None, note: str, now: datetime) -> list[CaseEvent]:
+    history = [_new_event(case, actor, EventKind.CREATED, new=case.subject, at=now)]
+    if note:
+        history.append(
+            _new_event(
+                case, actor, EventKind.MESSAGE_ADDED, field="visibility", new="internal", at=now
+            )
         )
-    return case
+    if case.status == CaseStatus.IN_PROGRESS:
+        history.append(
+            _new_event(
+                case,
+                actor,
+                EventKind.STATUS_CHANGED,
+                field="status",
+                old=CaseStatus.NEW,
+                new=CaseStatus.IN_PROGRESS,
+                at=now,
+            )
+        )
+    return history
+
+
+@transaction.atomic
+def cases_open(
+    *,
+    actor: User | None,
+    drafts: Sequence[CaseDraft],
+    now: datetime | None = None,
+    numbered: bool = True,
+) -> list[Case]:
+    """Open several cases at once (an intake gateway's batch): all of them or none.
+
+    Every case gets what `case_open` gives one (note, history, SLA clocks); the rows of
+    the batch are inserted together, a handful of statements however many cases. A
+    refusal names the draft: "cases.3.topic_id" (`numbered=False`: just "topic_id").
+    """
+    from otklik.sla.services import plan_case_clocks, start_planned_clocks  # sla imports cases
+
+    now = now or timezone.now()
+    prepared, clocks = [], []
+    for position, draft in enumerate(drafts):
+        try:
+            case, note = _prepare_case(actor, draft, now)
+        except ServiceError as exc:
+            if not numbered:
+                raise
+            raise ServiceError(
+                {f"cases.{position}.{field}": errors for field, errors in exc.message_dict.items()}
+            ) from exc
+        clocks += plan_case_clocks(case=case, at=now)  # sets case.due_at
+        prepared.append((case, note))
+    cases = Case.objects.bulk_create([case for case, _note in prepared])
+    Message.objects.bulk_create(
+        Message(
+            case=case,
+            author_kind=AuthorKind.STAFF,
+            author=actor,
+            visibility=MessageVisibility.INTERNAL,
+            body=note,
+            created_at=now,
+        )
+        for case, note in prepared
+        if note
+    )
+    CaseEvent.objects.bulk_create(
+        event for case, note in prepared for event in _opening_history(case, actor, note, now)
+    )
+    start_planned_clocks(clocks)
+    return cases
 
 
 @transaction.atomic
@@ -289,11 +405,7 @@ def message_add(
     reopens it.
     """
     now = now or timezone.now()
-    body = (body or "").strip()
-    if not body:
-        raise ServiceError({"body": _("The message is empty.")})
-    if len(body) > MAX_BODY:
-        raise ServiceError({"body": _("The message is longer than 20 000 characters.")})
+    body = _check_body(body)
     if visibility not in MessageVisibility.values:
         raise ServiceError({"visibility": _("Visibility must be internal or public.")})
     if author_kind == AuthorKind.CLIENT and visibility != MessageVisibility.PUBLIC:

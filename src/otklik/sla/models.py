@@ -147,7 +147,12 @@ class Deadline(models.Model):
     display but the scan ignores the row; `remaining_seconds_at_pause` is business time left.
     """
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="deadlines")
+    # Each case writes two of these rows at intake, so indexes are few: case lookups use
+    # sla_deadline_case_kind; policy and calendar are only read through the row, and their
+    # rare deletion (SET NULL) may scan.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="deadlines", db_index=False
+    )
     handoff = models.ForeignKey(
         "handoffs.Handoff",
         null=True,
@@ -157,10 +162,20 @@ class Deadline(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=DeadlineKind.choices)
     policy = models.ForeignKey(
-        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     calendar = models.ForeignKey(
-        BusinessCalendar, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     target_minutes = models.PositiveIntegerField(_("target, business minutes"))
     warn_before_seconds = models.PositiveIntegerField(default=0)

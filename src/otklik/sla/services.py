@@ -12,19 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case as DbCase
-from django.db.models import IntegerField, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.common.errors import ServiceError
-from otklik.sla import conf
+from otklik.sla import conf, config
 from otklik.sla.calendar import (
     CalendarSpec,
     add_business,
     business_between,
-    parse_weekly,
-    time_to_minutes,
 )
 from otklik.sla.models import BusinessCalendar, Deadline, DeadlineKind, SlaPolicy
 from otklik.sla.selectors import deadline_open_for
@@ -41,50 +38,16 @@ PAUSABLE_KINDS = (DeadlineKind.FIRST_RESPONSE, DeadlineKind.RESOLUTION)
 
 
 def calendar_for(*, team=None, department=None) -> BusinessCalendar | None:
-    """The department's calendar for handoffs, else the team's, else the default one.
-
-    One query: every candidate is ranked in SQL (department 0, team 1, default 2).
-    """
-    match = Q(is_default=True)
-    rank = []
-    if department is not None:
-        of_department = BusinessCalendar.departments.through.objects.filter(
-            department_id=department.pk
-        ).values("businesscalendar_id")
-        match |= Q(pk__in=of_department)
-        rank.append(When(pk__in=of_department, then=Value(0)))
-    if team is not None:
-        of_team = BusinessCalendar.teams.through.objects.filter(team_id=team.pk).values(
-            "businesscalendar_id"
-        )
-        match |= Q(pk__in=of_team)
-        rank.append(When(pk__in=of_team, then=Value(1)))
-    return (
-        BusinessCalendar.objects.filter(match)
-        .annotate(rank=DbCase(*rank, default=Value(2), output_field=IntegerField()))
-        .order_by("rank", "pk")
-        .first()
+    """The department's calendar for handoffs, else the team's, else the default one."""
+    return config.calendar_for(
+        team_id=team.pk if team is not None else None,
+        department_id=department.pk if department is not None else None,
     )
 
 
 def calendar_spec(calendar: BusinessCalendar | None) -> CalendarSpec:
     """The pure description of a stored calendar (wall clock when there is none)."""
-    if calendar is None:
-        return CalendarSpec(tz=conf.fallback_timezone(), is_24x7=True)
-    if calendar.is_24x7:
-        return CalendarSpec(tz=calendar.timezone, is_24x7=True)
-    weekly = parse_weekly(calendar.weekly_hours)
-    spec = CalendarSpec(tz=calendar.timezone, weekly=weekly)
-    exceptions = {}
-    for day in calendar.days.all():
-        if not day.is_working:
-            exceptions[day.date] = ()
-        elif day.start is not None and day.end is not None:
-            end = time_to_minutes(day.end) or 24 * 60
-            exceptions[day.date] = ((time_to_minutes(day.start), end),)
-        else:
-            exceptions[day.date] = spec.usual_spans
-    return CalendarSpec(tz=calendar.timezone, weekly=weekly, exceptions=exceptions)
+    return config.spec_for(calendar)
 
 
 def _deadline_spec(deadline: Deadline) -> CalendarSpec:
@@ -93,14 +56,9 @@ def _deadline_spec(deadline: Deadline) -> CalendarSpec:
 
 
 def _policy_candidates(case) -> list[SlaPolicy]:
-    """Active policies that could apply to the case, for any kind (one query)."""
-    return list(
-        SlaPolicy.objects.filter(
-            Q(topic__isnull=True) | Q(topic_id=case.topic_id),
-            Q(priority__isnull=True) | Q(priority=case.priority),
-            Q(channel="") | Q(channel=case.channel),
-            is_active=True,
-        )
+    """Active policies that could apply to the case, for any kind."""
+    return config.policy_candidates(
+        topic_id=case.topic_id, priority=case.priority, channel=case.channel
     )
 
 
@@ -311,18 +269,18 @@ def deadlines_resume(*, case, at: datetime | None = None) -> int:
 # --- hooks called from cases.services -------------------------------------------------------
 
 
-def on_case_opened(*, case, at: datetime) -> None:
-    """A new case: start its resolution clock, and first response unless the contact is live.
+def plan_case_clocks(*, case, at: datetime) -> list[Deadline]:
+    """The clocks of a case about to be inserted: resolution, and first response unless the
+    contact is live. Sets `case.due_at` from the resolution clock.
 
-    The case was created in this transaction, so no clock can be running yet: both are
-    planned from one policy query and one calendar lookup and inserted together, which
-    keeps intake fast (this runs on every case).
+    Planned before the insert, from the in-memory policies and calendars, so intake writes
+    the case once (no UPDATE of its due time) and inserts both clocks in one statement.
     """
     kinds = [DeadlineKind.RESOLUTION]
     if case.channel not in conf.live_channels():
         kinds.append(DeadlineKind.FIRST_RESPONSE)
     candidates = _policy_candidates(case)
-    calendar = calendar_for(team=case.team)
+    calendar = config.calendar_for(team_id=case.team_id)
     spec = calendar_spec(calendar)
     planned = [
         _plan(
@@ -337,8 +295,13 @@ def on_case_opened(*, case, at: datetime) -> None:
         )
         for kind in kinds
     ]
+    case.due_at = planned[0].due_at
+    return planned
+
+
+def start_planned_clocks(planned: list[Deadline]) -> None:
+    """Insert the clocks from `plan_case_clocks` once their case has been saved."""
     Deadline.objects.bulk_create(planned)
-    _sync_targets(planned[0], case)
 
 
 def on_message_added(*, case, message, at: datetime) -> None:
