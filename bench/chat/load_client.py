@@ -3,7 +3,7 @@
 Opens two sockets per conversation (a visitor that writes, an observer that reads), sends
 `--messages` per visitor spread at random over `--duration` seconds, and prints one JSON
 line: sessions connected, messages sent/acked/delivered, latency p50/p99/max (ms), lost
-and duplicated counts.
+and duplicated counts; with `--samples`, every message's send time and latency.
 """
 
 import argparse
@@ -24,6 +24,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sessions-file", required=True)
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--samples", default="", help="write [sent_at_s, latency_ms] per message")
     return parser.parse_args()
 
 
@@ -122,6 +123,13 @@ async def main() -> None:
     go.set()
     await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), args.duration + 120)
     latencies = sorted(v * 1000 for v in stats.delivered.values())
+    if args.samples:
+        go_at = min(stats.sent.values(), default=0.0)
+        samples = sorted(
+            [round(stats.sent[cid] - go_at, 4), round(stats.delivered[cid] * 1000, 2)]
+            for cid in stats.delivered
+        )
+        Path(args.samples).write_text(json.dumps(samples))
 
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)

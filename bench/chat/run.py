@@ -8,8 +8,12 @@ to the observer receiving that message (server: dedupe check, seq claim, insert,
 channel-layer fan-out); loss is messages acknowledged or sent but never delivered, plus
 duplicates. Bounded: every phase has a deadline and the script stops by itself.
 
+    .venv/bin/python bench/chat/run.py --sessions 1000 --messages 3 --duration 30
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/otklik_chat_bench \\
-    REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/chat/run.py --sessions 1000
+    REDIS_URL=redis://127.0.0.1:6379/3 OTKLIK_CHANNEL_LAYER=redis-pubsub \\
+      .venv/bin/python bench/chat/run.py --sessions 1000 --messages 3 --duration 30
+
+Per-message samples ([seconds since the first send, latency ms]) go next to `--out`.
 """
 
 import argparse
@@ -145,6 +149,8 @@ def main() -> None:
                 str(args.messages),
                 "--duration",
                 str(args.duration),
+                "--samples",
+                str(Path(args.out).with_suffix(".samples.json")),
             ],
             cwd=ROOT,
             capture_output=True,
@@ -172,7 +178,11 @@ def main() -> None:
     figures.update(
         {
             "database": database_url.split(":", 1)[0],
-            "channel_layer": "redis" if os.environ.get("REDIS_URL") else "in-memory",
+            "channel_layer": (
+                os.environ.get("OTKLIK_CHANNEL_LAYER", "redis")
+                if os.environ.get("REDIS_URL")
+                else "in-memory"
+            ),
             "cpu": cpu,
             "cores": os.cpu_count(),
             "load_average_after": os.getloadavg(),

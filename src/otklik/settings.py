@@ -122,15 +122,23 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # "redis-pubsub": one PUBLISH per group send instead of a queue per receiving socket;
+    # at most once, which the chat's and live events' catch-up by seq/id already covers.
+    # Measured faster for chat fan-out (docs/benchmarks.md, "Live chat").
+    _CHANNEL_LAYER = env_str("OTKLIK_CHANNEL_LAYER", "redis")
+    if _CHANNEL_LAYER not in {"redis", "redis-pubsub"}:
+        raise ImproperlyConfigured("OTKLIK_CHANNEL_LAYER must be redis or redis-pubsub")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if _CHANNEL_LAYER == "redis-pubsub"
+            else "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "otklik.chat.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

@@ -19,11 +19,12 @@ def kb(db):
 
 @pytest.fixture(autouse=True)
 def _isolated_channel_layer(settings):
-    """In-memory layer by default; Redis (with a private prefix) when REDIS_URL is set."""
+    """In-memory layer by default; the configured Redis layer (with a private prefix) when
+    REDIS_URL is set."""
     if django_settings.REDIS_URL:
         settings.CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "BACKEND": django_settings.CHANNEL_LAYERS["default"]["BACKEND"],
                 "CONFIG": {
                     "hosts": [django_settings.REDIS_URL],
                     "prefix": f"otklik-test-{uuid.uuid4().hex[:8]}",
@@ -31,7 +32,9 @@ def _isolated_channel_layer(settings):
             }
         }
     else:
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        settings.CHANNEL_LAYERS = {
+            "default": {"BACKEND": "otklik.chat.layers.InMemoryChannelLayer"}
+        }
 
 
 @pytest.fixture

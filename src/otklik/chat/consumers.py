@@ -15,18 +15,17 @@ Browser → server after the hello:
   {"type": "close"}, {"type": "rate", "score": 1..5, "comment": "..."}
 """
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
-from django.http import Http404
 
-from otklik.chat import services
+from otklik.chat import db, services
 from otklik.chat.models import Conversation
 from otklik.chat.origins import header, is_own_origin
 from otklik.chat.selectors import (
-    conversation_for_visitor,
-    conversation_get_for_user,
-    conversation_state,
+    chat_opening,
+    conversation_refresh,
     message_json,
     messages_after,
 )
@@ -49,7 +48,26 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.user = None
         self.cursor = 0
         self.group = None
+        self.conversation: Conversation | None = None  # since the hello; see _with_conversation
         await self.accept()
+
+    async def dispatch(self, message):
+        """Call the handler, without Channels' `aclose_old_connections` before each one.
+
+        That is a hop to the shared sync thread for every frame and every live message
+        (profiled as the largest cost left per delivery at 2 000 sockets); this consumer
+        never uses that thread's connections: its database work runs in `chat.db`, which
+        looks after its own.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message):
+        """As Channels' own, without its `aclose_old_connections` (see `dispatch`)."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code):
         if self.group:
@@ -82,16 +100,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await handler(content)
 
     async def _hello(self, content: dict) -> None:
-        token = content.get("token")
-        if token:
-            conversation = await database_sync_to_async(conversation_for_visitor)(
-                conversation_id=self.conversation_id, token=str(token)
-            )
-            if conversation is None:
-                await self.close(code=CLOSE_NOT_FOUND)
-                return
-            self.side = "visitor"
-        else:
+        token = str(content.get("token") or "")
+        user = None
+        if not token:
             user = self.scope.get("user")
             # A staff session counts only on this server's own pages, never on a site that
             # embeds the widget (which would otherwise ride on the operator's cookies).
@@ -103,76 +114,83 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             ):
                 await self.close(code=CLOSE_UNAUTHENTICATED)
                 return
-            try:
-                conversation = await database_sync_to_async(conversation_get_for_user)(
-                    user=user, conversation_id=self.conversation_id
-                )
-            except Http404:
-                await self.close(code=CLOSE_NOT_FOUND)
-                return
-            self.side, self.user = "staff", user
         try:
             after = max(int(content.get("after_seq") or 0), 0)
         except (TypeError, ValueError):
             after = 0
-        self.cursor = after
-        self.group = services.group_name(self.conversation_id)
+        group = services.group_name(self.conversation_id)
         # Join first, then read the backlog: a message committed in between arrives both
-        # ways and the cursor drops the second copy.
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self._catch_up(None)
-        state = await database_sync_to_async(self._state)()
-        await self.send_json({"type": "ready", "conversation": state})
+        # ways and the cursor drops the second copy. Live messages wait in the channel
+        # until this handler returns, so none is sent ahead of the backlog.
+        await self.channel_layer.group_add(group, self.channel_name)
+        opening = await db.run(
+            chat_opening,
+            conversation_id=self.conversation_id,
+            token=token,
+            user=user,
+            after_seq=after,
+            limit=CATCH_UP_PAGE,
+        )
+        if opening is None:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.close(code=CLOSE_NOT_FOUND if token or user else CLOSE_UNAUTHENTICATED)
+            return
+        self.side, self.user, self.group, self.cursor = opening.side, user, group, after
+        self.conversation = opening.conversation
+        for message in opening.backlog:
+            await self._deliver(message.seq, message.internal, message_json(message))
+        if len(opening.backlog) == CATCH_UP_PAGE:
+            await self._catch_up(None)
+        await self.send_json({"type": "ready", "conversation": opening.state})
 
-    def _state(self) -> dict:
-        conversation = Conversation.objects.select_related("operator").get(pk=self.conversation_id)
-        return conversation_state(conversation)
+    def _with_conversation(self, func, **kwargs):
+        """Call `func` with the chat kept since the hello, reloaded first: its status,
+        operator or case may have changed since the last frame."""
+        return func(conversation=conversation_refresh(self.conversation), **kwargs)
 
-    async def _conversation(self) -> Conversation:
-        return await database_sync_to_async(
-            Conversation.objects.select_related("operator", "case", "client").get
-        )(pk=self.conversation_id)
+    async def _db(self, func, **kwargs):
+        """One trip to the database: the service runs on a chat database thread, and what
+        it pushes live is sent from here, after the commit, without blocking that thread."""
+
+        def call():
+            with services.deferred_delivery() as pending:
+                result = self._with_conversation(func, **kwargs)
+            return result, pending
+
+        result, pending = await db.run(call)
+        for group, event in pending:
+            await self.channel_layer.group_send(group, event)
+        return result
 
     async def _call(self, ref: str, func, **kwargs):
         """Run a service; a refusal goes back to the browser with the message's client id."""
         try:
-            return await database_sync_to_async(func)(**kwargs)
+            return await self._db(func, **kwargs)
         except ValidationError as exc:
             await self.send_json(
                 {"type": "error", "client_msg_id": ref, "message": _error_text(exc)}
             )
             return None
 
-    def _post(self, body: str, client_msg_id: str, internal: bool):
-        """One trip to the database per message: fetch the chat and post to it."""
-        conversation = Conversation.objects.select_related("case", "interaction").get(
-            pk=self.conversation_id
-        )
-        if self.side == "visitor":
-            return services.visitor_post(
-                conversation=conversation, body=body, client_msg_id=client_msg_id
-            )
-        return services.staff_post(
-            actor=self.user,
-            conversation=conversation,
-            body=body,
-            client_msg_id=client_msg_id,
-            internal=internal,
-        )
-
     async def _message(self, content: dict) -> None:
         client_msg_id = str(content.get("client_msg_id") or "")[:64]
-        try:
-            # Not thread-sensitive: messages of different chats are stored in parallel
-            # (each worker thread has its own database connection).
-            message, created = await database_sync_to_async(self._post, thread_sensitive=False)(
-                str(content.get("body") or ""), client_msg_id, bool(content.get("internal"))
+        body = str(content.get("body") or "")
+        if self.side == "visitor":
+            posted = await self._call(
+                client_msg_id, services.visitor_post, body=body, client_msg_id=client_msg_id
             )
-        except ValidationError as exc:
-            await self.send_json(
-                {"type": "error", "client_msg_id": client_msg_id, "message": _error_text(exc)}
+        else:
+            posted = await self._call(
+                client_msg_id,
+                services.staff_post,
+                actor=self.user,
+                body=body,
+                client_msg_id=client_msg_id,
+                internal=bool(content.get("internal")),
             )
+        if posted is None:
             return
+        message, created = posted
         await self.send_json(
             {
                 "type": "ack",
@@ -200,50 +218,31 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             seq = int(content.get("seq"))
         except (TypeError, ValueError):
             return
-        conversation = await self._conversation()
-        await database_sync_to_async(services.mark_read)(
-            conversation=conversation, side=self.side, seq=seq
-        )
+        await self._db(services.mark_read, side=self.side, seq=seq)
 
     async def _feedback(self, content: dict) -> None:
         if self.side != "visitor":
             return
-        conversation = await self._conversation()
         try:
             decision_id = int(content.get("decision"))
         except (TypeError, ValueError):
             return
         await self._call(
-            "",
-            services.bot_feedback,
-            conversation=conversation,
-            decision_id=decision_id,
-            helpful=bool(content.get("helpful")),
+            "", services.bot_feedback, decision_id=decision_id, helpful=bool(content.get("helpful"))
         )
 
     async def _close(self, content: dict) -> None:
-        conversation = await self._conversation()
-        await self._call(
-            "",
-            services.chat_close,
-            conversation=conversation,
-            actor=self.user if self.side == "staff" else None,
-        )
+        await self._call("", services.chat_close, actor=self.user if self.side == "staff" else None)
 
     async def _rate(self, content: dict) -> None:
         if self.side != "visitor":
             return
-        conversation = await self._conversation()
         try:
             score = int(content.get("score"))
         except (TypeError, ValueError):
             score = 0
         rating = await self._call(
-            "",
-            services.chat_rate,
-            conversation=conversation,
-            score=score,
-            comment=str(content.get("comment") or ""),
+            "", services.chat_rate, score=score, comment=str(content.get("comment") or "")
         )
         if rating is not None:
             await self.send_json({"type": "rated", "score": rating.score})
@@ -253,7 +252,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _catch_up(self, up_to: int | None) -> None:
         """Send every stored message after the cursor (up to `up_to`), in order."""
         while True:
-            page = await database_sync_to_async(messages_after)(
+            page = await db.run(
+                messages_after,
                 conversation_id=self.conversation_id,
                 after_seq=self.cursor,
                 staff=True,

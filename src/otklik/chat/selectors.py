@@ -81,7 +81,7 @@ def conversation_for_visitor(*, conversation_id, token: str) -> Conversation | N
         return None
     return (
         Conversation.objects.filter(pk=pk, visitor_token_hash=hash_token(token))
-        .select_related("operator")
+        .select_related("operator", "rating")
         .first()
     )
 
@@ -139,6 +139,66 @@ def messages_after(
     if not staff:
         messages = messages.filter(internal=False)
     return list(messages.order_by("seq")[:limit])
+
+
+def conversation_refresh(conversation: Conversation) -> Conversation:
+    """Reload every column of a chat held in memory (status, operator, case… change), in
+    one query without joins; related objects stay cached unless their key changed.
+
+    For a socket that keeps its chat between frames instead of fetching it with its
+    relations for every message.
+    """
+    fresh = Conversation.objects.get(pk=conversation.pk)
+    for field in Conversation._meta.concrete_fields:
+        value = getattr(fresh, field.attname)
+        changed = getattr(conversation, field.attname) != value
+        if changed and field.is_relation and field.is_cached(conversation):
+            field.delete_cached_value(conversation)
+        setattr(conversation, field.attname, value)
+    return conversation
+
+
+@dataclass
+class ChatOpening:
+    """What a socket needs after its hello: who it is, the backlog, the chat's state."""
+
+    conversation: Conversation
+    side: str  # "visitor" or "staff"
+    backlog: list[ChatMessage]  # seq > after_seq, in order, internal notes included
+    state: dict
+
+
+def chat_opening(
+    *, conversation_id: int, token: str = "", user: User | None = None, after_seq: int, limit: int
+) -> ChatOpening | None:
+    """Authorise a socket (visitor token, or a staff user who may see the chat) and read
+    what it missed, in one trip to the database. None: no such chat for this caller.
+
+    Internal notes are in the backlog for the cursor's sake; the socket drops them for
+    visitors.
+    """
+    if token:
+        conversation = conversation_for_visitor(conversation_id=conversation_id, token=token)
+        side = "visitor"
+    elif user is not None:
+        try:
+            conversation = conversation_get_for_user(user=user, conversation_id=conversation_id)
+        except Http404:
+            conversation = None
+        side = "staff"
+    else:
+        conversation = None
+    if conversation is None:
+        return None
+    backlog = messages_after(
+        conversation_id=conversation.pk, after_seq=after_seq, staff=True, limit=limit
+    )
+    return ChatOpening(
+        conversation=conversation,
+        side=side,
+        backlog=backlog,
+        state=conversation_state(conversation),
+    )
 
 
 def conversation_state(conversation: Conversation) -> dict:

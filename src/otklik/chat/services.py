@@ -7,6 +7,9 @@ Channels group; a receiver that missed something asks for "after seq N".
 """
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from asgiref.sync import async_to_sync
@@ -14,7 +17,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -67,7 +70,29 @@ def _side(sender_kind: str) -> str:
 # --- delivery ---------------------------------------------------------------------------
 
 
+_deferred: ContextVar[list[tuple[str, dict]] | None] = ContextVar("chat_deferred", default=None)
+
+
+@contextmanager
+def deferred_delivery() -> Iterator[list[tuple[str, dict]]]:
+    """Collect the block's live sends as (group, event) instead of sending them.
+
+    For callers that live on the event loop (the chat socket): they send the collected
+    events with `await` afterwards, so the database thread never blocks on the loop.
+    """
+    pending: list[tuple[str, dict]] = []
+    token = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(token)
+
+
 def _send(conversation_id: int, event: dict) -> None:
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append((group_name(conversation_id), event))
+        return
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(group_name(conversation_id), event)
@@ -164,20 +189,20 @@ def _check_client_msg_id(value: str) -> str:
 
 
 def _next_seq(conversation: Conversation) -> int:
-    """Claim the next number: a conditional update that succeeds only from the value read.
+    """Claim the next number in one statement: an increment that returns the new value.
 
-    Two writers reading the same `last_seq` cannot both win; the loser reads again. On
-    PostgreSQL the update also locks the row until commit, so seqs commit in order.
+    Two writers cannot get the same number: the update locks the row until commit
+    (PostgreSQL), or there is one writer at a time (SQLite), so seqs also commit in order.
     """
-    while True:
-        current = Conversation.objects.filter(pk=conversation.pk).values_list(
-            "last_seq", flat=True
-        )[0]
-        if Conversation.objects.filter(pk=conversation.pk, last_seq=current).update(
-            last_seq=current + 1
-        ):
-            conversation.last_seq = current + 1
-            return current + 1
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608 - table name from the model
+            [conversation.pk],
+        )
+        (seq,) = cursor.fetchone()
+    conversation.last_seq = seq
+    return seq
 
 
 def _append(
@@ -193,9 +218,14 @@ def _append(
     now: datetime | None = None,
 ) -> tuple[ChatMessage, bool]:
     """Store a message with the next seq, or return the one already stored for this
-    client-side id (a resend). The second value says whether it is new."""
+    client-side id (a resend). The second value says whether it is new.
+
+    A resend is found by the unique constraint, not by a read first: new messages are
+    the common case and pay one statement less (the savepoint also gives back the seq).
+    Only a file is looked for first, so a resent file is not stored twice.
+    """
     side = _side(sender_kind)
-    if client_msg_id:
+    if client_msg_id and attachment is not None:
         existing = ChatMessage.objects.filter(
             conversation=conversation, sender_side=side, client_msg_id=client_msg_id
         ).first()
@@ -226,7 +256,8 @@ def _append(
                 stored_path = message.attachment.name
             message.save()
     except IntegrityError:
-        # The same resend raced us into the unique constraint: return the stored one.
+        # A resend (or the same resend racing us) hit the unique constraint: the savepoint
+        # is rolled back, seq included; return the stored message.
         if stored_path:
             default_storage.delete(stored_path)
         existing = ChatMessage.objects.filter(
