@@ -43,7 +43,8 @@ def test_retry_replays_the_first_answer_even_when_the_work_would_now_fail(cast, 
     alice = api(cast.alice)
     body = {**intake(client), "topic_id": topic.pk}
     first = alice.post("/api/cases", body, key="intake-archived")
-    Topic.objects.filter(pk=topic.pk).update(is_active=False)
+    topic.is_active = False  # archived in the admin
+    topic.save()
     retry = alice.post("/api/cases", body, key="intake-archived")
     fresh = alice.post("/api/cases", body, key="intake-new")
 

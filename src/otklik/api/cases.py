@@ -243,7 +243,10 @@ def cases_create(
     user = request.auth
 
     def lookups() -> tuple[Client, Topic | None]:
-        return visible_client(user, payload.client_id), topic_or_error(payload.topic_id)
+        found = clients_get_for_user(user=user, client_ids=[payload.client_id])
+        if payload.client_id not in found:  # missing and invisible look the same
+            raise ServiceError({"client_id": _("No such client.")})
+        return found[payload.client_id], topic_or_error(payload.topic_id)
 
     def create(found: tuple[Client, Topic | None]) -> tuple[int, dict]:
         client, topic = found

@@ -1,5 +1,6 @@
 """Reads about cases. Visibility is decided here, once, for views and the API alike."""
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from otklik.accounts.models import Role, User
 from otklik.cases.models import Case, CaseEvent, Interaction, Message, Topic
 from otklik.clients.models import Client
+from otklik.common import generations
 
 
 def cases_visible_q(user: User) -> Q:
@@ -159,18 +161,36 @@ def topic_list_active() -> QuerySet[Topic]:
     return Topic.objects.filter(is_active=True).order_by("name", "id")
 
 
+TOPICS_GENERATION = "topics"
+_topics_cache: tuple[object, dict[int, Topic]] | None = None
+
+
+def _topics_by_id() -> dict[int, Topic]:
+    """All topics with their default teams, held in memory until a topic or team changes
+    (signals in cases.apps bump the "topics" generation): intake looks one up per case."""
+    global _topics_cache
+    token = generations.current(TOPICS_GENERATION)
+    cached = _topics_cache
+    if cached is None or cached[0] != token:
+        found = Topic.objects.select_related("default_team").order_by()
+        cached = _topics_cache = (token, {topic.pk: topic for topic in found})
+    return cached[1]
+
+
 def topic_get(*, topic_id: int) -> Topic | None:
     """A topic by id, archived or not (the services refuse archived ones with a message).
 
-    With its default team: a case opened on the topic goes to that team.
+    With its default team: a case opened on the topic goes to that team. A copy, so the
+    caller may change it without touching the shared one.
     """
-    return Topic.objects.select_related("default_team").filter(pk=topic_id).order_by().first()
+    topic = _topics_by_id().get(topic_id)
+    return copy.copy(topic) if topic is not None else None
 
 
 def topics_get(*, topic_ids: list[int]) -> dict[int, Topic]:
     """Topics by id with their default teams, for a batch intake (archived ones too)."""
-    found = Topic.objects.select_related("default_team").filter(pk__in=set(topic_ids))
-    return {topic.pk: topic for topic in found}
+    known = _topics_by_id()
+    return {pk: copy.copy(known[pk]) for pk in set(topic_ids) if pk in known}
 
 
 def interaction_list_for_user(
