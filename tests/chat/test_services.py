@@ -276,3 +276,31 @@ def test_demo_chat_is_idempotent(cast, kb):
     assert first == again and first.status == ConversationStatus.QUEUED
     assert first.handoff_reason == BotDecisionKind.HANDOFF_TOPIC
     assert OperatorChatSettings.objects.filter(user=cast.alice).exists()
+
+
+def test_bot_decisions_are_explained_in_the_readers_language(kb, security_topic):
+    """The log line stays as written; operators and editors read a translated reason built
+    from the stored decision and scores."""
+    from django.utils import translation
+
+    asked = _start()
+    services.visitor_post(conversation=asked, body="позовите оператора")
+    weather = _start()
+    services.visitor_post(conversation=weather, body="хочу узнать погоду в москве")
+    abroad = _start()
+    services.visitor_post(conversation=abroad, body="Карта не работает за границей")
+    charge = _start()
+    services.visitor_post(conversation=charge, body=CHARGE)
+    decision = {c.pk: BotDecision.objects.get(conversation=c) for c in (asked, weather, abroad)}
+    answered = BotDecision.objects.get(conversation=charge)
+    top = f"{answered.candidates[0]['score']:.2f}"
+
+    with translation.override("ru"):
+        assert decision[asked.pk].explanation() == "Клиент попросил соединить с человеком."
+        assert "ниже порога уверенности" in decision[weather.pk].explanation()
+        assert f"«{security_topic.name}»" in decision[abroad.pk].explanation()
+        assert top in answered.explanation() and "Лучшее совпадение" in answered.explanation()
+    with translation.override("en"):
+        assert decision[asked.pk].explanation() == "The client asked for a person."
+        assert answered.explanation().startswith(f"Best match {top}")
+    assert decision[asked.pk].reason == "the client asked for a person"  # the log is kept

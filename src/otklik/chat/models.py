@@ -273,6 +273,36 @@ class BotDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.decision}: {self.query[:60]}"
 
+    def explanation(self) -> str:
+        """Why, in the reader's language. `reason` stays the log line written at the time
+        (English, for editors' exports); this is built from the stored decision and scores."""
+        from django.utils.translation import gettext
+
+        scores = [c.get("score", 0.0) for c in self.candidates or [] if isinstance(c, dict)]
+        top = scores[0] if scores else self.top_score
+        second = scores[1] if len(scores) > 1 else 0.0
+        kind = BotDecisionKind
+        if self.decision == kind.HANDOFF_REQUEST:
+            return gettext("The client asked for a person.")
+        if self.decision == kind.HANDOFF_TOPIC:
+            topic = self.reason.partition("«")[2].partition("»")[0]
+            return gettext("Topic «%(topic)s» is answered by people only.") % {"topic": topic}
+        if self.decision == kind.HANDOFF_UNHELPFUL:
+            return gettext("Two answers in a row did not help the client.")
+        if self.decision == kind.HANDOFF_LOW_CONFIDENCE:
+            return gettext("Best match scored %(top).2f, below the bot's confidence threshold.") % {
+                "top": top
+            }
+        if self.decision == kind.ANSWER:
+            message = gettext("Best match %(top).2f, clearly ahead of the next one (%(second).2f).")
+            return message % {"top": top, "second": second}
+        if self.decision == kind.ALTERNATIVES:
+            return gettext(
+                "Best match %(top).2f is close to the next one (%(second).2f): "
+                "the client was offered the choice."
+            ) % {"top": top, "second": second}
+        return self.reason
+
 
 class OperatorChatSettings(models.Model):
     """How many chats an operator takes at once and which topics they know."""
