@@ -237,11 +237,15 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.notifications.delivery.deliver_due", 1.0),
     ("otklik.sla.services.scan_deadlines", 1.0),
     ("otklik.jobs.maintenance.prune_finished_jobs", 3600.0),
+    ("otklik.api.services.idempotency_keys_prune", 3600.0),
     # Weekly in effect: the scan claims the ISO week once; hourly calls cost one lookup.
     ("otklik.knowledge.services.refresher_scan", 3600.0),
     ("otklik.actions.executors.deliver_due", 2.0),
     ("otklik.orders.services.workflow_scan", 2.0),
 ]
+# A retried create with the same Idempotency-Key is answered from the stored response for
+# this many days; older keys are deleted by the hourly scan and may be used again.
+OTKLIK_IDEMPOTENCY_KEY_DAYS = env_int("OTKLIK_IDEMPOTENCY_KEY_DAYS", 7)
 # Refreshers: a procedure nobody in a team pinned or used for this many weeks is put in the
 # team's weekly refresher, at most KNOWLEDGE_REFRESHER_SIZE of them.
 KNOWLEDGE_REFRESHER_WEEKS = env_int("OTKLIK_KNOWLEDGE_REFRESHER_WEEKS", 8)
