@@ -61,12 +61,12 @@ from tests.browser import (  # noqa: E402
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Remove the WAL side files Django leaves next to the deleted SQLite test database."""
+    """Remove the side files (WAL, writer lock) left next to the deleted SQLite test database."""
     from django.conf import settings
 
     name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
-    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    if name and settings.DATABASES["default"]["ENGINE"].endswith(("sqlite3", "sqlite_backend")):
         from pathlib import Path
 
-        for suffix in ("-wal", "-shm"):
+        for suffix in ("-wal", "-shm", ".writer-lock"):
             Path(f"{name}{suffix}").unlink(missing_ok=True)

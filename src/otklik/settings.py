@@ -96,6 +96,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'otklik.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend plus a writer lock that hands the database to the next writer at
+    # once (otklik/common/sqlite_backend/base.py).
+    DATABASES["default"]["ENGINE"] = "otklik.common.sqlite_backend"
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Connections are kept like PostgreSQL's (conn_max_age above): opening one re-reads the
     # schema and runs the PRAGMAs below, and its page cache would start cold on every

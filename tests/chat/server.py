@@ -27,7 +27,7 @@ def database_url(tmp_path: Path) -> str:
     """The server must see this test's data: PostgreSQL by name, SQLite by a file copy of
     the (in-memory) test database taken now — set the data up before calling this."""
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         target = tmp_path / "chat.sqlite3"
         connection.ensure_connection()
         with sqlite3.connect(target) as dest:
