@@ -162,19 +162,16 @@ def topic_list_active() -> QuerySet[Topic]:
 
 
 TOPICS_GENERATION = "topics"
-_topics_cache: tuple[object, dict[int, Topic]] | None = None
 
 
-def _topics_by_id() -> dict[int, Topic]:
-    """All topics with their default teams, held in memory until a topic or team changes
-    (signals in cases.apps bump the "topics" generation): intake looks one up per case."""
-    global _topics_cache
-    token = generations.current(TOPICS_GENERATION)
-    cached = _topics_cache
-    if cached is None or cached[0] != token:
-        found = Topic.objects.select_related("default_team").order_by()
-        cached = _topics_cache = (token, {topic.pk: topic for topic in found})
-    return cached[1]
+def _load_topics() -> dict[int, Topic]:
+    found = Topic.objects.select_related("default_team").order_by()
+    return {topic.pk: topic for topic in found}
+
+
+# All topics with their default teams, held in memory until a topic or team changes
+# (cases.apps bumps the "topics" generation): intake looks one up per case.
+_topics = generations.Cached(TOPICS_GENERATION, _load_topics)
 
 
 def topic_get(*, topic_id: int) -> Topic | None:
@@ -183,13 +180,13 @@ def topic_get(*, topic_id: int) -> Topic | None:
     With its default team: a case opened on the topic goes to that team. A copy, so the
     caller may change it without touching the shared one.
     """
-    topic = _topics_by_id().get(topic_id)
+    topic = _topics.get().get(topic_id)
     return copy.copy(topic) if topic is not None else None
 
 
 def topics_get(*, topic_ids: list[int]) -> dict[int, Topic]:
     """Topics by id with their default teams, for a batch intake (archived ones too)."""
-    known = _topics_by_id()
+    known = _topics.get()
     return {pk: copy.copy(known[pk]) for pk in set(topic_ids) if pk in known}
 
 

@@ -211,7 +211,7 @@ def cases_open(
     from otklik.sla.services import plan_case_clocks, start_planned_clocks  # sla imports cases
 
     now = now or timezone.now()
-    prepared, clocks = [], []
+    prepared = []
     for position, draft in enumerate(drafts):
         try:
             case, note = _prepare_case(actor, draft, now)
@@ -221,8 +221,8 @@ def cases_open(
             raise ServiceError(
                 {f"cases.{position}.{field}": errors for field, errors in exc.message_dict.items()}
             ) from exc
-        clocks += plan_case_clocks(case=case, at=now)  # sets case.due_at
         prepared.append((case, note))
+    clocks = plan_case_clocks(cases=[case for case, _note in prepared], at=now)  # sets due_at
     cases = Case.objects.bulk_create([case for case, _note in prepared])
     Message.objects.bulk_create(
         Message(

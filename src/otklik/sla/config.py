@@ -10,31 +10,24 @@ process sees a change as soon as it is committed.
 
 from dataclasses import dataclass
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
-
 from otklik.common import generations
 from otklik.sla import conf
 from otklik.sla.calendar import CalendarSpec, parse_weekly, time_to_minutes
 from otklik.sla.models import BusinessCalendar, CalendarDay, SlaPolicy
 
 GENERATION = "sla"
-_UNLOADED = object()
 
 
 @dataclass(frozen=True)
 class SlaSnapshot:
     """Active policies and every calendar with its computed spec, as of one generation."""
 
-    token: object
     policies: tuple[SlaPolicy, ...]
     calendars: dict[int, BusinessCalendar]
     specs: dict[int, CalendarSpec]
     team_calendar: dict[int, int]
     department_calendar: dict[int, int]
     default_calendar: int | None
-
-
-_snapshot: SlaSnapshot | None = None
 
 
 def build_spec(calendar: BusinessCalendar, days: list[CalendarDay]) -> CalendarSpec:
@@ -55,7 +48,7 @@ def build_spec(calendar: BusinessCalendar, days: list[CalendarDay]) -> CalendarS
     return CalendarSpec(tz=calendar.timezone, weekly=weekly, exceptions=exceptions)
 
 
-def _load(token: object) -> SlaSnapshot:
+def _load() -> SlaSnapshot:
     calendars = {c.pk: c for c in BusinessCalendar.objects.order_by("pk")}
     days: dict[int, list[CalendarDay]] = {pk: [] for pk in calendars}
     for day in CalendarDay.objects.order_by("date"):
@@ -74,7 +67,6 @@ def _load(token: object) -> SlaSnapshot:
         )
     defaults = [pk for pk, c in calendars.items() if c.is_default]
     return SlaSnapshot(
-        token=token,
         policies=tuple(SlaPolicy.objects.filter(is_active=True).order_by("pk")),
         calendars=calendars,
         specs={pk: build_spec(c, days[pk]) for pk, c in calendars.items()},
@@ -84,21 +76,25 @@ def _load(token: object) -> SlaSnapshot:
     )
 
 
+_cache = generations.Cached(GENERATION, _load)
+
+
 def snapshot() -> SlaSnapshot:
-    """The current configuration; reloaded only when its generation changed."""
-    global _snapshot
-    token = generations.current(GENERATION)
-    cached = _snapshot
-    if cached is None or cached.token != token:
-        cached = _snapshot = _load(token)
-    return cached
+    """The current configuration; reloaded only when its generation changed.
+
+    Callers that need several lookups take one snapshot and pass it on (`current=`), so
+    the generation is read once.
+    """
+    return _cache.get()
 
 
-def policy_candidates(*, topic_id: int | None, priority: int, channel: str) -> list[SlaPolicy]:
+def policy_candidates(
+    *, topic_id: int | None, priority: int, channel: str, current: SlaSnapshot | None = None
+) -> list[SlaPolicy]:
     """Active policies that could apply to a case with these fields, for any kind."""
     return [
         p
-        for p in snapshot().policies
+        for p in (current or snapshot()).policies
         if (p.topic_id is None or p.topic_id == topic_id)
         and (p.priority is None or p.priority == priority)
         and (p.channel == "" or p.channel == channel)
@@ -106,10 +102,13 @@ def policy_candidates(*, topic_id: int | None, priority: int, channel: str) -> l
 
 
 def calendar_for(
-    *, team_id: int | None = None, department_id: int | None = None
+    *,
+    team_id: int | None = None,
+    department_id: int | None = None,
+    current: SlaSnapshot | None = None,
 ) -> BusinessCalendar | None:
     """The department's calendar for handoffs, else the team's, else the default one."""
-    current = snapshot()
+    current = current or snapshot()
     for mapping, key in (
         (current.department_calendar, department_id),
         (current.team_calendar, team_id),
@@ -121,27 +120,20 @@ def calendar_for(
     return current.calendars[current.default_calendar]
 
 
-def spec_for(calendar: BusinessCalendar | None) -> CalendarSpec:
+def spec_for(calendar: BusinessCalendar | None, current: SlaSnapshot | None = None) -> CalendarSpec:
     """The spec of a calendar (the wall clock in the fallback time zone when there is none)."""
     if calendar is None:
         return CalendarSpec(tz=conf.fallback_timezone(), is_24x7=True)
-    current = snapshot()
-    spec = current.specs.get(calendar.pk)
+    spec = (current or snapshot()).specs.get(calendar.pk)
     if spec is None:  # not committed yet, or deleted since: read it directly
         spec = build_spec(calendar, list(calendar.days.order_by("date")))
     return spec
 
 
-def _changed(**kwargs) -> None:
-    generations.bump(GENERATION)
-
-
 def connect_signals() -> None:
     """Bump the generation on every change to what the snapshot holds."""
-    for model in (SlaPolicy, BusinessCalendar, CalendarDay):
-        post_save.connect(_changed, sender=model, dispatch_uid=f"sla-config-save-{model.__name__}")
-        post_delete.connect(
-            _changed, sender=model, dispatch_uid=f"sla-config-delete-{model.__name__}"
-        )
-    for through in (BusinessCalendar.teams.through, BusinessCalendar.departments.through):
-        m2m_changed.connect(_changed, sender=through, dispatch_uid=f"sla-config-m2m-{through}")
+    generations.bump_on_change(
+        GENERATION,
+        (SlaPolicy, BusinessCalendar, CalendarDay),
+        through=(BusinessCalendar.teams.through, BusinessCalendar.departments.through),
+    )

@@ -269,33 +269,40 @@ def deadlines_resume(*, case, at: datetime | None = None) -> int:
 # --- hooks called from cases.services -------------------------------------------------------
 
 
-def plan_case_clocks(*, case, at: datetime) -> list[Deadline]:
-    """The clocks of a case about to be inserted: resolution, and first response unless the
-    contact is live. Sets `case.due_at` from the resolution clock.
+def plan_case_clocks(*, cases: list, at: datetime) -> list[Deadline]:
+    """The clocks of cases about to be inserted: resolution, and first response unless the
+    contact is live. Sets each case's `due_at` from its resolution clock.
 
-    Planned before the insert, from the in-memory policies and calendars, so intake writes
-    the case once (no UPDATE of its due time) and inserts both clocks in one statement.
+    Planned before the insert, from one snapshot of the in-memory policies and calendars,
+    so intake writes each case once (no UPDATE of its due time) and inserts all clocks in
+    one statement.
     """
-    kinds = [DeadlineKind.RESOLUTION]
-    if case.channel not in conf.live_channels():
-        kinds.append(DeadlineKind.FIRST_RESPONSE)
-    candidates = _policy_candidates(case)
-    calendar = config.calendar_for(team_id=case.team_id)
-    spec = calendar_spec(calendar)
-    planned = [
-        _plan(
-            case=case,
-            kind=kind,
-            handoff=None,
-            start=at,
-            minutes=None,
-            candidates=candidates,
-            calendar=calendar,
-            spec=spec,
+    current = config.snapshot()
+    planned: list[Deadline] = []
+    for case in cases:
+        kinds = [DeadlineKind.RESOLUTION]
+        if case.channel not in conf.live_channels():
+            kinds.append(DeadlineKind.FIRST_RESPONSE)
+        candidates = config.policy_candidates(
+            topic_id=case.topic_id, priority=case.priority, channel=case.channel, current=current
         )
-        for kind in kinds
-    ]
-    case.due_at = planned[0].due_at
+        calendar = config.calendar_for(team_id=case.team_id, current=current)
+        spec = config.spec_for(calendar, current)
+        clocks = [
+            _plan(
+                case=case,
+                kind=kind,
+                handoff=None,
+                start=at,
+                minutes=None,
+                candidates=candidates,
+                calendar=calendar,
+                spec=spec,
+            )
+            for kind in kinds
+        ]
+        case.due_at = clocks[0].due_at
+        planned += clocks
     return planned
 
 
