@@ -14,7 +14,7 @@ def _fresh_throttles(monkeypatch):
     key space instead of flushing the cache under other tests' feet."""
     from otklik.portal import services
 
-    monkeypatch.setattr(services, "THROTTLE_PREFIX", f"test-portal:{uuid.uuid4().hex}")
+    monkeypatch.setattr(services._attempts, "prefix", f"test-portal:{uuid.uuid4().hex}")
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -49,6 +48,7 @@ from otklik.clients.models import (
 )
 from otklik.clients.product_details import FUND_TYPE_LABELS
 from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.throttle import AttemptCounter, keyed_hash
 from otklik.orders import pdf, steps
 from otklik.orders.models import (
     DocumentKind,
@@ -71,7 +71,9 @@ THROTTLE_WINDOW_SECONDS = 15 * 60
 CODE_REQUESTS_PER_ORDER = 5
 CODE_REQUESTS_PER_IP = 20
 WRONG_CODES_PER_IP = 30
-THROTTLE_PREFIX = "orders:throttle"
+_attempts = AttemptCounter(
+    prefix="orders:throttle", namespace="otklik-orders", window_seconds=THROTTLE_WINDOW_SECONDS
+)
 MAX_FIELD = 500
 # Test hook: "close_contract:30" makes the runner sleep 30 s after that step's effect and
 # before marking it done, so a test can kill the worker mid-step.
@@ -144,27 +146,12 @@ def _day(value: date | None) -> str:
     return date_format(value, "d.m.Y") if value else ""
 
 
+def _code_hash(salt: str, code: str) -> str:
+    return keyed_hash("otklik-orders", "otp", salt, code)
+
+
 def _ip(ip: str | None) -> str | None:
     return ip if ip and ip != "-" else None
-
-
-def _keyed_hash(*parts: str) -> str:
-    message = "|".join(("otklik-orders", *parts)).encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _count(scope: str, subject: str) -> int:
-    key = f"{THROTTLE_PREFIX}:{scope}:{_keyed_hash('throttle', subject)[:32]}"
-    cache.add(key, 0, timeout=THROTTLE_WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=THROTTLE_WINDOW_SECONDS)
-        return 1
-
-
-def _peek(scope: str, subject: str) -> int:
-    return int(cache.get(f"{THROTTLE_PREFIX}:{scope}:{_keyed_hash('throttle', subject)[:32]}") or 0)
 
 
 def _client_address(client: Client, kind: str) -> str:
@@ -580,8 +567,8 @@ def order_signing_code_request(
 
     _own(client, order)
     _waiting_for_signature(order)
-    over_order = _count("code-order", str(order.pk)) > CODE_REQUESTS_PER_ORDER
-    over_ip = _count("code-ip", ip or "-") > CODE_REQUESTS_PER_IP
+    over_order = _attempts.hit("code-order", str(order.pk)) > CODE_REQUESTS_PER_ORDER
+    over_ip = _attempts.hit("code-ip", ip or "-") > CODE_REQUESTS_PER_IP
     if over_order or over_ip:
         raise Throttled(
             {"code": _("Too many codes requested. Try again in %(m)d minutes.") % {"m": 15}}
@@ -603,7 +590,7 @@ def order_signing_code_request(
             client=client,
             channel=channel,
             address_hint=_mask(address),
-            code_hash=_keyed_hash("otp", salt, code),
+            code_hash=_code_hash(salt, code),
             salt=salt,
             created_at=now,
             expires_at=now + CODE_TTL,
@@ -639,7 +626,7 @@ def order_signing_code_request(
 
 
 def _refuse(order: Order, row: OrderSigningCode | None, ip: str, message: str, now) -> None:
-    _count("wrong-code-ip", ip or "-")
+    _attempts.hit("wrong-code-ip", ip or "-")
     _event(
         order,
         OrderEventKind.CODE_REFUSED,
@@ -669,7 +656,7 @@ def order_sign(
     """
     now = now or timezone.now()
     _own(client, order)
-    if _peek("wrong-code-ip", ip or "-") >= WRONG_CODES_PER_IP:
+    if _attempts.peek("wrong-code-ip", ip or "-") >= WRONG_CODES_PER_IP:
         raise Throttled(
             {"code": _("Too many wrong codes. Try again in %(m)d minutes.") % {"m": 15}}
         )
@@ -681,8 +668,8 @@ def order_sign(
         else None
     )
     # Compare even without a usable row, so timing does not tell the cases apart.
-    expected = row.code_hash if row else _keyed_hash("otp", "none", "none")
-    matches = hmac.compare_digest(expected, _keyed_hash("otp", row.salt if row else "", entered))
+    expected = row.code_hash if row else _code_hash("none", "none")
+    matches = hmac.compare_digest(expected, _code_hash(row.salt if row else "", entered))
     if row is None:
         _refuse(order, row, ip, _("Ask for a code to sign this order first."), now)
     if row.used_at is not None:

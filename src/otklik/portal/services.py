@@ -7,7 +7,6 @@ phone/e-mail, per client and per IP address, and every answer looks the same whe
 phone or e-mail is known or not. Nothing here logs a code.
 """
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone, translation
@@ -39,6 +37,7 @@ from otklik.cases.selectors import can_edit_case
 from otklik.clients.models import ChannelKind, Client, ContactPoint
 from otklik.common.errors import ServiceError
 from otklik.common.phones import phone_digits
+from otklik.common.throttle import AttemptCounter, keyed_hash
 from otklik.portal.models import CsiRating, LoginChannel, PortalAnswer, PortalCaseRead
 from otklik.portal.models import PortalLoginCode as Code
 
@@ -53,7 +52,9 @@ CODE_REQUESTS_PER_IP = 20
 WRONG_CODES_PER_IP = 30
 RATING_EDIT_PERIOD = timedelta(days=7)
 MAX_COMMENT = 2000
-THROTTLE_PREFIX = "portal:throttle"
+_attempts = AttemptCounter(
+    prefix="portal:throttle", namespace="otklik-portal", window_seconds=THROTTLE_WINDOW_SECONDS
+)
 PORTAL_ANSWER = "portal_answer"  # the SLA deadline kind (otklik.sla)
 OPEN_HANDOFF_STATUSES = ("open", "in_work", "question")
 
@@ -65,13 +66,8 @@ class Throttled(ServiceError):
 # --- login codes ---------------------------------------------------------------------------
 
 
-def _keyed_hash(*parts: str) -> str:
-    message = "|".join(("otklik-portal", *parts)).encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-
-
 def _code_hash(salt: str, code: str) -> str:
-    return _keyed_hash("otp", salt, code)
+    return keyed_hash("otklik-portal", "otp", salt, code)
 
 
 def identifier_normalize(raw: str) -> tuple[str, str]:
@@ -88,22 +84,6 @@ def identifier_normalize(raw: str) -> tuple[str, str]:
     raise ServiceError(
         {"identifier": _("Enter a phone number like +7 916 123-45-67 or an e-mail address.")}
     )
-
-
-def _count(scope: str, subject: str) -> int:
-    """Add one to a fixed-window counter in the cache and return the new value."""
-    key = f"{THROTTLE_PREFIX}:{scope}:{_keyed_hash('throttle', subject)[:32]}"
-    cache.add(key, 0, timeout=THROTTLE_WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=THROTTLE_WINDOW_SECONDS)
-        return 1
-
-
-def _peek(scope: str, subject: str) -> int:
-    key = f"{THROTTLE_PREFIX}:{scope}:{_keyed_hash('throttle', subject)[:32]}"
-    return int(cache.get(key) or 0)
 
 
 def _throttled() -> Throttled:
@@ -155,8 +135,8 @@ def portal_code_request(*, identifier: str, ip: str, now: datetime | None = None
     """
     kind, value = identifier_normalize(identifier)
     channel = LoginChannel.SMS if kind == ChannelKind.PHONE else LoginChannel.EMAIL
-    over_identifier = _count("request-id", value) > CODE_REQUESTS_PER_IDENTIFIER
-    over_ip = _count("request-ip", ip or "-") > CODE_REQUESTS_PER_IP
+    over_identifier = _attempts.hit("request-id", value) > CODE_REQUESTS_PER_IDENTIFIER
+    over_ip = _attempts.hit("request-ip", ip or "-") > CODE_REQUESTS_PER_IP
     if over_identifier or over_ip:
         log.info("portal code request throttled (%s)", "identifier" if over_identifier else "ip")
         raise _throttled()
@@ -164,7 +144,7 @@ def portal_code_request(*, identifier: str, ip: str, now: datetime | None = None
     if client is None:
         log.info("portal code request for an unknown %s", kind)
         return CodeChallenge(code_id=None, channel=channel)
-    if _count("request-client", str(client.pk)) > CODE_REQUESTS_PER_CLIENT:
+    if _attempts.hit("request-client", str(client.pk)) > CODE_REQUESTS_PER_CLIENT:
         # Same page as for a sent code: the throttle must not tell that the client exists.
         log.info("portal code request throttled (client %s)", client.pk)
         return CodeChallenge(code_id=None, channel=channel)
@@ -226,7 +206,7 @@ def portal_code_verify(
 ) -> Client:
     """Check a login code; return the client on success. Every failure looks the same."""
     now = now or timezone.now()
-    if _peek("wrong-code-ip", ip or "-") >= WRONG_CODES_PER_IP:
+    if _attempts.peek("wrong-code-ip", ip or "-") >= WRONG_CODES_PER_IP:
         raise _throttled()
     code = "".join((code or "").split())
     row = Code.objects.filter(pk=code_id).select_related("client").first() if code_id else None
@@ -248,7 +228,7 @@ def portal_code_verify(
             return row.client
     if row is not None and row.used_at is None:
         Code.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
-    _count("wrong-code-ip", ip or "-")
+    _attempts.hit("wrong-code-ip", ip or "-")
     log.info("portal login code refused (code %s)", code_id or "-")
     raise _code_refused()
 
