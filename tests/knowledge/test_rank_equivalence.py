@@ -14,12 +14,50 @@ from hypothesis import strategies as st
 
 from otklik.knowledge.index import EmbeddedBackend
 from otklik.knowledge.search import (
+    APPLICABILITY_BOOST,
+    CorpusStats,
+    DocMeta,
     QueryTerm,
     SearchContext,
     _applicability,
+    _idf,
+    _visible,
     rank,
-    rank_exhaustive,
 )
+
+
+def rank_exhaustive(
+    terms: list[QueryTerm],
+    stats: CorpusStats,
+    store,
+    *,
+    audiences: frozenset[str],
+    role: str | None = None,
+    context: SearchContext | None = None,
+    limit: int = 10,
+) -> tuple[list[tuple[float, DocMeta, float, list[str]]], bool]:
+    """The reference for `rank`: score every matching document in full, sort, cut.
+
+    Kept simple on purpose (no pruning, no index), so the fast path can be checked
+    against it on random corpora.
+    """
+    acc: dict[int, float] = {}
+    postings = store.match(sorted({qt.term for qt in terms}))
+    for qt in sorted(terms, key=lambda q: q.term):
+        if qt.term not in postings:
+            continue
+        factor = qt.weight * _idf(stats, qt.term)
+        for pk, imp in zip(*postings[qt.term], strict=True):
+            acc[pk] = acc.get(pk, 0.0) + factor * imp
+    rows = []
+    for pk, bm25 in acc.items():
+        meta = store.meta(pk)
+        if _visible(meta, audiences, role):
+            matched = _applicability(meta, context)
+            rows.append((bm25 * (1 + APPLICABILITY_BOOST * len(matched)), meta, bm25, matched))
+    rows.sort(key=lambda r: (-r[0], r[1].slug))
+    return rows[:limit], len(rows) > limit
+
 
 WORDS = ("карта", "счет", "иис", "пай", "закрытие", "вклад")
 PRODUCTS = ("card", "iis", "loan", "fund_units")

@@ -255,7 +255,7 @@ def rank(
     applicability dimension; ties go by slug. Every candidate's exact score is known before
     the walk (`_boosted_scores`), so the walk in descending score stops at the first visible
     document below the `limit`-th one instead of bounding what a boost might add.
-    `rank_exhaustive` is the same ranking done the slow, obvious way; tests compare them.
+    tests/knowledge/test_rank_equivalence.py checks it against scoring every document.
     """
     ordered = sorted(terms, key=lambda q: q.term)
     postings = store.match([qt.term for qt in ordered])
@@ -292,39 +292,6 @@ def rank(
         matched = _applicability(meta, context)
         top.append((score, meta, acc[meta.pk], matched))
     return top, more
-
-
-def rank_exhaustive(
-    terms: list[QueryTerm],
-    stats: CorpusStats,
-    store,
-    *,
-    audiences: frozenset[str],
-    role: str | None = None,
-    context: SearchContext | None = None,
-    limit: int = 10,
-) -> tuple[list[tuple[float, DocMeta, float, list[str]]], bool]:
-    """The reference for `rank`: score every matching document in full, sort, cut.
-
-    Kept simple on purpose (no pruning, no index) so tests can check the fast path
-    against it on random corpora; not used for serving.
-    """
-    acc: dict[int, float] = {}
-    postings = store.match(sorted({qt.term for qt in terms}))
-    for qt in sorted(terms, key=lambda q: q.term):
-        if qt.term not in postings:
-            continue
-        factor = qt.weight * _idf(stats, qt.term)
-        for pk, imp in zip(*postings[qt.term], strict=True):
-            acc[pk] = acc.get(pk, 0.0) + factor * imp
-    rows = []
-    for pk, bm25 in acc.items():
-        meta = store.meta(pk)
-        if _visible(meta, audiences, role):
-            matched = _applicability(meta, context)
-            rows.append((bm25 * (1 + APPLICABILITY_BOOST * len(matched)), meta, bm25, matched))
-    rows.sort(key=lambda r: (-r[0], r[1].slug))
-    return rows[:limit], len(rows) > limit
 
 
 def explain(
