@@ -1,5 +1,6 @@
 """Cases: the queue, intake, fields, lifecycle, messages and history."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,7 +46,6 @@ from otklik.cases.selectors import (
 )
 from otklik.cases.services import (
     CaseDraft,
-    case_open,
     case_transition,
     case_update,
     cases_open,
@@ -170,6 +170,37 @@ def cases_list(request: HttpRequest, query: Query[CaseQuery]):
     }
 
 
+def intake_drafts(
+    user, items: list[CaseCreateIn], *, field: Callable[[int, str], str]
+) -> list[CaseDraft]:
+    """The drafts for intake items, clients and topics looked up in one query each.
+
+    A client the user may not see is reported like a missing one; `field` names the
+    offending field of the item at a position (`client_id`, or `cases.3.client_id`).
+    """
+    clients = clients_get_for_user(user=user, client_ids=[i.client_id for i in items])
+    topics = topics_get(topic_ids=[i.topic_id for i in items if i.topic_id is not None])
+    errors: dict[str, list[str]] = {}
+    for position, item in enumerate(items):
+        if item.client_id not in clients:
+            errors[field(position, "client_id")] = [_("No such client.")]
+        if item.topic_id is not None and item.topic_id not in topics:
+            errors[field(position, "topic_id")] = [_("No such topic.")]
+    if errors:
+        raise ServiceError(errors)
+    return [
+        CaseDraft(
+            client=clients[item.client_id],
+            subject=item.subject,
+            channel=item.channel,
+            topic=topics.get(item.topic_id) if item.topic_id is not None else None,
+            priority=item.priority,
+            description=item.description,
+        )
+        for item in items
+    ]
+
+
 # Before /cases/{case_id}: Django matches URL patterns in order.
 @router.post("/cases/batch", response={201: CaseBatchOut, **WRITE_ERRORS})
 def cases_create_batch(
@@ -187,27 +218,7 @@ def cases_create_batch(
     items = payload.cases
 
     def lookups() -> list[CaseDraft]:
-        clients = clients_get_for_user(user=user, client_ids=[i.client_id for i in items])
-        topics = topics_get(topic_ids=[i.topic_id for i in items if i.topic_id is not None])
-        errors: dict[str, list[str]] = {}
-        for position, item in enumerate(items):
-            if item.client_id not in clients:
-                errors[f"cases.{position}.client_id"] = [_("No such client.")]
-            if item.topic_id is not None and item.topic_id not in topics:
-                errors[f"cases.{position}.topic_id"] = [_("No such topic.")]
-        if errors:
-            raise ServiceError(errors)
-        return [
-            CaseDraft(
-                client=clients[item.client_id],
-                subject=item.subject,
-                channel=item.channel,
-                topic=topics.get(item.topic_id) if item.topic_id is not None else None,
-                priority=item.priority,
-                description=item.description,
-            )
-            for item in items
-        ]
+        return intake_drafts(user, items, field=lambda position, name: f"cases.{position}.{name}")
 
     def create(drafts: list[CaseDraft]) -> tuple[int, dict]:
         cases = cases_open(actor=user, drafts=drafts)
@@ -242,23 +253,11 @@ def cases_create(
     """Intake: open a case for a client. Retry with the same Idempotency-Key is safe."""
     user = request.auth
 
-    def lookups() -> tuple[Client, Topic | None]:
-        found = clients_get_for_user(user=user, client_ids=[payload.client_id])
-        if payload.client_id not in found:  # missing and invisible look the same
-            raise ServiceError({"client_id": _("No such client.")})
-        return found[payload.client_id], topic_or_error(payload.topic_id)
+    def lookups() -> list[CaseDraft]:
+        return intake_drafts(user, [payload], field=lambda _position, name: name)
 
-    def create(found: tuple[Client, Topic | None]) -> tuple[int, dict]:
-        client, topic = found
-        case = case_open(
-            actor=user,
-            client=client,
-            subject=payload.subject,
-            channel=payload.channel,
-            topic=topic,
-            priority=payload.priority,
-            description=payload.description,
-        )
+    def create(drafts: list[CaseDraft]) -> tuple[int, dict]:
+        (case,) = cases_open(actor=user, drafts=drafts, numbered=False)
         return 201, CaseOut.model_validate(case_out(case)).model_dump(mode="json")
 
     return idempotent(
