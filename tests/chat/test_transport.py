@@ -165,7 +165,7 @@ def test_a_message_arriving_before_its_predecessor_is_preceded_from_the_database
         ws = _ws(conversation.pk)
         await _hello(ws, token=token, after_seq=1)
         pushed = []
-        monkeypatch.setattr(services, "_push_message", pushed.append)  # hold live delivery
+        monkeypatch.setattr(services.messages, "_push_message", pushed.append)  # hold live delivery
         for text in ("один", "два"):
             await database_sync_to_async(services.visitor_post)(
                 conversation=await database_sync_to_async(Conversation.objects.get)(
