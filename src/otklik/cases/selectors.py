@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from otklik.accounts.models import Role, User
 from otklik.cases.models import Case, CaseEvent, Interaction, Message, Topic
-from otklik.clients.models import Client
+from otklik.clients.models import Client, ContactPoint
+from otklik.clients.selectors import ProductView, client_get_for_user, client_products
 from otklik.common import generations
 
 
@@ -197,8 +198,6 @@ def interaction_list_for_user(
 
     Raises 404 when the named case or client is not visible, like the single-object reads.
     """
-    from otklik.clients.selectors import client_get_for_user
-
     qs = Interaction.objects.select_related("operator")
     if case_id is not None:
         qs = qs.filter(case=case_get_for_user(user=user, case_id=case_id))
@@ -207,3 +206,56 @@ def interaction_list_for_user(
     if case_id is None and client_id is None:
         qs = qs.filter(operator=user)
     return qs.order_by("-started_at", "-id")
+
+
+# --- the client card (cases depend on clients, so the card that shows both lives here) ---
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str  # "case" or "interaction"
+    obj: object
+
+
+@dataclass
+class ClientCard:
+    client: Client
+    contacts: list[ContactPoint]
+    products: list[ProductView]
+    open_cases: list
+    timeline: list[TimelineItem]
+
+    @property
+    def has_unreachable_contact(self) -> bool:
+        return any(c.reachability != "reachable" for c in self.contacts)
+
+
+def client_timeline(*, user: User, client: Client, limit: int = 50) -> list[TimelineItem]:
+    """Earlier cases and contacts of the client as one list, newest first."""
+    cases = (
+        client.cases.filter(cases_visible_q(user))
+        .select_related("topic", "owner")
+        .order_by("-created_at")[:limit]
+    )
+    interactions = (
+        Interaction.objects.filter(client=client)
+        .select_related("operator", "case")
+        .order_by("-started_at")[:limit]
+    )
+    items = [TimelineItem(at=c.created_at, kind="case", obj=c) for c in cases]
+    items += [TimelineItem(at=i.started_at, kind="interaction", obj=i) for i in interactions]
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]
+
+
+def client_card(*, user: User, client_id: int) -> ClientCard:
+    """Everything the operator needs about a client on one screen."""
+    client = client_get_for_user(user=user, client_id=client_id)
+    return ClientCard(
+        client=client,
+        contacts=list(client.contacts.all()),
+        products=client_products(client=client),
+        open_cases=cases_open_for_client(user=user, client=client),
+        timeline=client_timeline(user=user, client=client),
+    )

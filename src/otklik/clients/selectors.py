@@ -1,7 +1,6 @@
 """Reads about clients. Every fetch checks who may see the client."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -113,26 +112,6 @@ class ProductView:
     children: list["ProductView"] = field(default_factory=list)
 
 
-@dataclass
-class TimelineItem:
-    at: datetime
-    kind: str  # "case" or "interaction"
-    obj: object
-
-
-@dataclass
-class ClientCard:
-    client: Client
-    contacts: list[ContactPoint]
-    products: list[ProductView]
-    open_cases: list
-    timeline: list[TimelineItem]
-
-    @property
-    def has_unreachable_contact(self) -> bool:
-        return any(c.reachability != "reachable" for c in self.contacts)
-
-
 def client_products(*, client: Client) -> list[ProductView]:
     """Products as a tree (fund units under their ИИС), each with its active restrictions."""
     products = list(
@@ -153,41 +132,6 @@ def client_products(*, client: Client) -> list[ProductView]:
         else:
             roots.append(view)
     return roots
-
-
-def client_timeline(*, user: User, client: Client, limit: int = 50) -> list[TimelineItem]:
-    """Earlier cases and contacts of the client as one list, newest first."""
-    from otklik.cases.models import Interaction
-    from otklik.cases.selectors import cases_visible_q
-
-    cases = (
-        client.cases.filter(cases_visible_q(user))
-        .select_related("topic", "owner")
-        .order_by("-created_at")[:limit]
-    )
-    interactions = (
-        Interaction.objects.filter(client=client)
-        .select_related("operator", "case")
-        .order_by("-started_at")[:limit]
-    )
-    items = [TimelineItem(at=c.created_at, kind="case", obj=c) for c in cases]
-    items += [TimelineItem(at=i.started_at, kind="interaction", obj=i) for i in interactions]
-    items.sort(key=lambda item: item.at, reverse=True)
-    return items[:limit]
-
-
-def client_card(*, user: User, client_id: int) -> ClientCard:
-    """Everything the operator needs about a client on one screen."""
-    from otklik.cases.selectors import cases_open_for_client
-
-    client = client_get_for_user(user=user, client_id=client_id)
-    return ClientCard(
-        client=client,
-        contacts=list(client.contacts.all()),
-        products=client_products(client=client),
-        open_cases=cases_open_for_client(user=user, client=client),
-        timeline=client_timeline(user=user, client=client),
-    )
 
 
 def product_get_for_client(*, client: Client, product_id: int) -> Product | None:

@@ -34,10 +34,10 @@ from otklik.cases.selectors import (
     topic_get,
     topic_list_active,
 )
-from otklik.clients.models import ChannelKind
-from otklik.clients.selectors import (
+from otklik.cases.selectors import (
     client_card as client_card_selector,
 )
+from otklik.clients.models import ChannelKind
 from otklik.clients.selectors import (
     client_get_for_user,
     client_products,
