@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "otklik.api",
     "otklik.workspace",
     "otklik.demo",
+    "otklik.retention",
 ]
 
 MIDDLEWARE = [
@@ -245,10 +246,32 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.knowledge.services.refresher_scan", 3600.0),
     ("otklik.actions.executors.deliver_due", 2.0),
     ("otklik.orders.services.workflow_scan", 2.0),
+    # Bounded by OTKLIK_RETENTION_SCAN_SECONDS per call; what is left waits for the next.
+    ("otklik.retention.services.retention_scan", 3600.0),
 ]
 # A retried create with the same Idempotency-Key is answered from the stored response for
 # this many days; older keys are deleted by the hourly scan and may be used again.
 OTKLIK_IDEMPOTENCY_KEY_DAYS = env_int("OTKLIK_IDEMPOTENCY_KEY_DAYS", 7)
+# Retention (152-ФЗ: personal data is kept no longer than its purpose needs): days after
+# which each data class is anonymised or deleted by `manage.py retention` and the hourly
+# scan; see docs/retention.md for the defaults and why. OTKLIK_RETENTION_DISABLED lists
+# classes to keep indefinitely (e.g. while a legal hold is in force).
+OTKLIK_RETENTION_DAYS = {
+    "chats": env_int("OTKLIK_RETENTION_CHATS_DAYS", 3 * 365),
+    "interactions": env_int("OTKLIK_RETENTION_INTERACTIONS_DAYS", 3 * 365),
+    "attachments": env_int("OTKLIK_RETENTION_ATTACHMENTS_DAYS", 3 * 365),
+    "closed_cases": env_int("OTKLIK_RETENTION_CLOSED_CASES_DAYS", 5 * 365),
+    "clients": env_int("OTKLIK_RETENTION_CLIENTS_DAYS", 5 * 365),
+    "outbox": env_int("OTKLIK_RETENTION_OUTBOX_DAYS", 30),
+    "backoffice_calls": env_int("OTKLIK_RETENTION_BACKOFFICE_CALLS_DAYS", 365),
+    "one_time_codes": env_int("OTKLIK_RETENTION_ONE_TIME_CODES_DAYS", 30),
+    "sessions": env_int("OTKLIK_RETENTION_SESSIONS_DAYS", 1),
+    "live_events": env_int("OTKLIK_RETENTION_LIVE_EVENTS_DAYS", 90),
+    "audit": env_int("OTKLIK_RETENTION_AUDIT_DAYS", 3 * 365),
+}
+OTKLIK_RETENTION_DISABLED = env_list("OTKLIK_RETENTION_DISABLED", [])
+OTKLIK_RETENTION_BATCH_SIZE = env_int("OTKLIK_RETENTION_BATCH_SIZE", 500)
+OTKLIK_RETENTION_SCAN_SECONDS = env_int("OTKLIK_RETENTION_SCAN_SECONDS", 30)
 # Refreshers: a procedure nobody in a team pinned or used for this many weeks is put in the
 # team's weekly refresher, at most KNOWLEDGE_REFRESHER_SIZE of them.
 KNOWLEDGE_REFRESHER_WEEKS = env_int("OTKLIK_KNOWLEDGE_REFRESHER_WEEKS", 8)

@@ -1,0 +1,7 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Attachments are written under a throw-away MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
