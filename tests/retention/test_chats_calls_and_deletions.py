@@ -1,4 +1,4 @@
-"""Chats, lone calls, files and the plainly deletable classes, each by its own term."""
+"""Chats, calls, files and the plainly deletable classes, each by its own term."""
 
 from datetime import timedelta
 
@@ -13,7 +13,6 @@ from otklik.audit.models import AuditRecord
 from otklik.audit.services import audit_record
 from otklik.cases.models import Interaction
 from otklik.cases.services import interaction_register
-from otklik.cases.services import interaction_register
 from otklik.chat.models import BotDecision, ChatMessage, ChatRating, Conversation
 from otklik.chat.services import chat_rate
 from otklik.live.models import LiveEvent
@@ -23,7 +22,7 @@ from otklik.portal.models import PortalLoginCode
 from otklik.portal.services import portal_code_request
 from otklik.retention.models import AnonymisedClient
 from otklik.retention.services import retention_run
-from tests.retention.world import DAY, YEAR, a_client, closed_chat, files_on_disk, answered_call
+from tests.retention.world import DAY, YEAR, a_client, answered_call, closed_chat, files_on_disk
 
 pytestmark = pytest.mark.django_db
 

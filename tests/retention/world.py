@@ -4,7 +4,6 @@ Time is controlled the way the rest of the suite does it: every service takes `n
 the retention run is given the clock it should believe (`retention_run(now=...)`).
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
