@@ -38,7 +38,7 @@ class RetentionRun(models.Model):
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M} {self.trigger}"
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_trigger_display()}"
 
 
 class AnonymisedClient(models.Model):
