@@ -9,6 +9,7 @@ from otklik.audit.services import audit_record
 from otklik.cases.models import CaseEvent, CaseStatus, EventKind, Interaction, Message
 from otklik.clients.models import Client, ClientSearchTerm, ContactPoint
 from otklik.handoffs.models import Handoff, HandoffEvent
+from otklik.portal.models import CsiRating, PortalCaseRead
 from otklik.retention.models import AnonymisedClient, RetentionRun
 from otklik.retention.services import retention_run
 from tests.retention.world import (
@@ -65,6 +66,17 @@ def test_a_closed_case_past_its_term_keeps_statistics_and_loses_the_person(cast,
     client = a_client()
     case = closed_case_with_history(cast, client, at=closed)
     assert len(handoff_files(case)) == 1 and len(files_on_disk(settings.MEDIA_ROOT)) == 1
+    reply = Message.objects.filter(case=case).first()
+    CsiRating.objects.create(
+        case=case,
+        message=reply,
+        client=client,
+        score=4,
+        comment="Спасибо, Марина Орлова",
+        created_at=closed,
+        updated_at=closed,
+    )
+    PortalCaseRead.objects.create(client=client, case=case, read_at=closed)
     topic, channel, team, owner = case.topic_id, case.channel, case.team_id, case.owner_id
 
     run = retention_run(now=closed + 5 * YEAR + DAY)
@@ -83,6 +95,9 @@ def test_a_closed_case_past_its_term_keeps_statistics_and_loses_the_person(cast,
     assert (handoff.question, handoff.answer) == ("", "")
     assert set(HandoffEvent.objects.filter(handoff=handoff).values_list("text", flat=True)) == {""}
     assert handoff_files(case) == [] and files_on_disk(settings.MEDIA_ROOT) == []
+    rating = CsiRating.objects.get(case=case)
+    assert (rating.score, rating.comment, rating.client_id) == (4, "", placeholder)
+    assert not PortalCaseRead.objects.filter(case=case).exists()
     events = CaseEvent.objects.filter(case=case)
     assert not events.exclude(kind=EventKind.STATUS_CHANGED).exclude(new_value="").exists()
     assert events.filter(kind=EventKind.STATUS_CHANGED).exclude(new_value="").exists()

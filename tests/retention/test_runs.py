@@ -196,3 +196,18 @@ def test_every_table_that_refers_to_a_client_is_handled_by_retention():
         if field.concrete and field.is_relation and field.related_model is Client
     }
     assert referring == handled
+
+
+def test_no_domain_app_imports_retention():
+    """Retention depends on the domain apps, never the other way round."""
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src" / "otklik"
+    offenders = [
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if "retention" not in path.relative_to(src).parts[:1]
+        and path.name != "settings.py"
+        and "otklik.retention" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
