@@ -95,7 +95,10 @@ def access_log_export(*, user, filters, request: HttpRequest | None = None) -> I
     """
     from otklik.audit.selectors import EXPORT_MAX_ROWS, access_log, action_label
 
-    records = access_log(user=user, filters=filters)[:EXPORT_MAX_ROWS]
+    records = access_log(user=user, filters=filters)
+    # The export as it stood when asked for: not the record of the export itself.
+    newest = AuditRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    records = records.filter(pk__lte=newest)[:EXPORT_MAX_ROWS]
     audit_record(
         actor=user,
         action="access_review.export",
