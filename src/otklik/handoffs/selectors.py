@@ -294,9 +294,7 @@ class ClientReach:
         return any(c.reachability != "reachable" for c in self.contacts)
 
 
-def client_reachability(
-    *, client: Client, user: User, now: datetime | None = None
-) -> ClientReach:
+def client_reachability(*, client: Client, user: User, now: datetime | None = None) -> ClientReach:
     """Contacts and the live channel; the live contact's case is named only to those who may
     open it (that the client is on a call is reachability; which case it is about is not)."""
     live = client_live_channel(client=client, now=now)
