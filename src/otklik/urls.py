@@ -24,5 +24,6 @@ urlpatterns = [
     path("actions/", include("otklik.actions.urls")),
     path("orders/", include("otklik.orders.urls")),
     path("chat/", include("otklik.chat.urls")),
+    path("audit/", include("otklik.audit.urls")),
     path("", include("otklik.workspace.urls")),
 ]

@@ -5,7 +5,8 @@ import pytest
 from otklik.clients.product_details import validate_details
 from otklik.clients.services import product_create
 from otklik.common.errors import ServiceError
-from otklik.common.luhn import luhn_complete, luhn_valid, mask_pan
+from otklik.common.luhn import luhn_complete, luhn_valid
+from otklik.common.masking import mask_pan
 from tests.factories import ClientFactory
 
 
@@ -13,7 +14,7 @@ def test_luhn():
     assert luhn_valid("4561261212345467")
     assert not luhn_valid("4561261212345464")
     assert luhn_valid(luhn_complete("220070000000000"))
-    assert mask_pan("2200700000000007") == "2200 70** **** 0007"
+    assert mask_pan("2200700000000007") == "2200 70•• •••• 0007"
 
 
 def test_card_with_bad_luhn_is_refused():

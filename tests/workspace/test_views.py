@@ -409,7 +409,7 @@ def test_continue_on_channel_registers_interaction(alice_client, cast):
 def test_search_finds_by_phone_in_any_format(alice_client, cast, query):
     person = ClientFactory(phone="+7 916 555-12-34", last_name="Телефонов")
     ClientFactory(phone="+7 926 000-00-00", last_name="Посторонний")
-    response = alice_client.get(reverse("workspace:client_search"), {"q": query})
+    response = alice_client.post(reverse("workspace:client_search"), {"q": query})
     html = response.content.decode()
     assert "Телефонов" in html and "Посторонний" not in html
     assert AuditRecord.objects.filter(action="client.search", client=person).exists()
@@ -420,7 +420,7 @@ def test_search_live_fragment_and_contract_number(alice_client, cast):
     product_create(
         client=person, kind="iis", name="ИИС", number="ИИС-2024/77", details={"iis_type": 3}
     )
-    response = alice_client.get(
+    response = alice_client.post(
         reverse("workspace:client_search"),
         {"q": "иис-2024"},
         HTTP_HX_REQUEST="true",
@@ -432,7 +432,7 @@ def test_search_live_fragment_and_contract_number(alice_client, cast):
 
 
 def test_search_nothing_found(alice_client, cast):
-    response = alice_client.get(reverse("workspace:client_search"), {"q": "<b>zz"})
+    response = alice_client.post(reverse("workspace:client_search"), {"q": "<b>zz"})
     html = response.content.decode()
     assert "&lt;b&gt;zz" in html
     assert not AuditRecord.objects.exists()

@@ -1,8 +1,10 @@
 """Clients and their products. Every read of personal data leaves an audit record."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
+from ninja.errors import HttpError
 
 from otklik.accounts.selectors import user_get_active
 from otklik.api.idempotency import IdempotencyKeyHeader, idempotent
@@ -13,6 +15,9 @@ from otklik.api.schemas import (
     ClientOut,
     ClientPage,
     ClientQuery,
+    ClientSearchIn,
+    IdentifiersOut,
+    IdentifiersRevealIn,
     PathId,
     ProductCreateIn,
     ProductOut,
@@ -20,6 +25,7 @@ from otklik.api.schemas import (
 )
 from otklik.audit.services import audit_record, audit_records_bulk
 from otklik.cases.selectors import page_of
+from otklik.clients.identifiers import client_identifiers_reveal
 from otklik.clients.models import Client, Product
 from otklik.clients.selectors import (
     ProductView,
@@ -31,6 +37,7 @@ from otklik.clients.selectors import (
 )
 from otklik.clients.services import client_create, product_create
 from otklik.common.errors import ServiceError
+from otklik.common.masking import mask_account_number, mask_product_details
 
 router = Router(tags=["clients"])
 
@@ -57,7 +64,11 @@ def client_out(client: Client) -> dict:
 
 
 def _flatten(views: list[ProductView]) -> list[dict]:
-    """The product tree as a flat list, each child right after its parent."""
+    """The product tree as a flat list, each child right after its parent.
+
+    Card and account numbers are masked: the full ones come only from
+    `POST /clients/{id}/identifiers/reveal`, with a reason, for those allowed.
+    """
     out: list[dict] = []
     for view in views:
         product: Product = view.product
@@ -70,14 +81,14 @@ def _flatten(views: list[ProductView]) -> list[dict]:
                         "parent_id",
                         "kind",
                         "name",
-                        "number",
                         "status",
                         "provider",
                         "opened_on",
                         "closed_on",
-                        "details",
                     )
                 },
+                "number": mask_account_number(product.number),
+                "details": mask_product_details(product.kind, product.details),
                 "active_restrictions": view.restrictions,
             }
         )
@@ -85,27 +96,47 @@ def _flatten(views: list[ProductView]) -> list[dict]:
     return out
 
 
-@router.get("/clients", response={200: ClientPage, **READ_ERRORS})
-def clients_list(request: HttpRequest, query: Query[ClientQuery]):
-    """Search clients by name, phone, e-mail, contract or card number; without `q`, list them."""
+def _search_page(request: HttpRequest, *, q: str, page: int, size: int) -> dict:
     user = request.auth
-    size = query.page_size
-    start = (query.page - 1) * size
-    if query.q.strip():
+    start = (page - 1) * size
+    if q.strip():
         found = client_search(
-            user=user, query=query.q, limit=min(start + size + 1, SEARCH_MAX_RESULTS + 1)
+            user=user, query=q, limit=min(start + size + 1, SEARCH_MAX_RESULTS + 1)
         )
         rows = found[start : start + size + 1]
         items, has_next = rows[:size], len(rows) > size and start + size < SEARCH_MAX_RESULTS
         action = "client.search"
     else:
         qs = client_list_for_user(user=user).order_by("id")
-        items, has_next = page_of(qs, page=query.page, size=size)
+        items, has_next = page_of(qs, page=page, size=size)
         action = "client.list"
     audit_records_bulk(
         actor=user, action=action, via="api", client_ids=[c.pk for c in items], request=request
     )
-    return {"items": items, "page": query.page, "page_size": size, "has_next": has_next}
+    return {"items": items, "page": page, "page_size": size, "has_next": has_next}
+
+
+@router.get("/clients", response={200: ClientPage, **READ_ERRORS})
+def clients_list(request: HttpRequest, query: Query[ClientQuery]):
+    """List the clients one may see. To search, use `POST /clients/search`: a name, phone or
+    card number in a URL would stay in every proxy's and server's access log."""
+    if query.q.strip():
+        raise ServiceError(
+            {
+                "q": _(
+                    "Search with POST /api/clients/search: a query in the address would "
+                    "stay in access logs."
+                )
+            }
+        )
+    return _search_page(request, q="", page=query.page, size=query.page_size)
+
+
+@router.post("/clients/search", response={200: ClientPage, **READ_ERRORS})
+def clients_search(request: HttpRequest, payload: ClientSearchIn):
+    """Search clients by name, phone, e-mail, contract, account or card number (in the body,
+    never in the address); an empty `q` lists them."""
+    return _search_page(request, q=payload.q, page=payload.page, size=payload.page_size)
 
 
 @router.get("/clients/{client_id}", response={200: ClientOut, **READ_ERRORS})
@@ -136,6 +167,26 @@ def clients_products(request: HttpRequest, client_id: PathId):
         request=request,
     )
     return _flatten(client_products(client=client))
+
+
+@router.post(
+    "/clients/{client_id}/identifiers/reveal",
+    response={200: IdentifiersOut, **WRITE_ERRORS},
+)
+def clients_identifiers_reveal(
+    request: HttpRequest, client_id: PathId, payload: IdentifiersRevealIn
+):
+    """Full card and account numbers of the client, for supervisors, administrators and staff
+    with the `clients.view_full_identifiers` permission; the `reason` goes to the access log.
+    Anyone else gets 403."""
+    client = client_get_for_user(user=request.auth, client_id=client_id)
+    try:
+        rows = client_identifiers_reveal(
+            user=request.auth, client=client, reason=payload.reason, via="api", request=request
+        )
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    return {"client_id": client.pk, "items": [row.__dict__ for row in rows]}
 
 
 @router.post("/clients", response={201: ClientOut, **WRITE_ERRORS})

@@ -131,7 +131,20 @@ def user_ref(user) -> dict | None:
 
 
 class ClientQuery(PageQuery):
-    q: Text200 = Field("", description="Name, phone, e-mail, contract or card number")
+    q: Text200 = Field(
+        "", description="Refused when not empty: search with POST /clients/search instead"
+    )
+
+
+class ClientSearchIn(Input):
+    q: Text200 = Field("", description="Name, phone, e-mail, contract, account or card number")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(
+        settings.QUEUE_PAGE_SIZE,
+        ge=1,
+        le=settings.API_MAX_PAGE_SIZE,
+        description=f"At most {settings.API_MAX_PAGE_SIZE}",
+    )
 
 
 class ClientListItem(Schema):
@@ -200,8 +213,27 @@ class ProductOut(Schema):
     provider: str
     opened_on: date | None
     closed_on: date | None
-    details: dict[str, Any] = Field(description="Typed per kind (card: pan, expires, ...)")
+    details: dict[str, Any] = Field(
+        description="Typed per kind (card: pan masked to first six and last four, expires, ...)"
+    )
     active_restrictions: list[RestrictionOut]
+
+
+class IdentifiersRevealIn(Input):
+    reason: Text300 = Field(description="Why the full numbers are needed (at least 10 characters)")
+
+
+class ProductIdentifiersOut(Schema):
+    product_id: int
+    kind: str
+    name: str
+    number: str
+    pan: str
+
+
+class IdentifiersOut(Schema):
+    client_id: int
+    items: list[ProductIdentifiersOut]
 
 
 class ProductCreateIn(Input):

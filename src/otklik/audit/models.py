@@ -30,7 +30,11 @@ class AuditRecord(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["client", "created_at"], name="audit_client_time")]
+        indexes = [
+            models.Index(fields=["client", "created_at"], name="audit_client_time"),
+            # The access review filters by member of staff too.
+            models.Index(fields=["actor", "created_at"], name="audit_actor_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"

@@ -1,6 +1,9 @@
 """Writing the personal-data access log."""
 
+from collections.abc import Iterator
+
 from django.http import HttpRequest
+from django.utils import timezone
 
 from otklik.audit.models import AuditRecord
 
@@ -61,3 +64,70 @@ def audit_records_bulk(
             for cid in client_ids
         ]
     )
+
+
+EXPORT_COLUMNS = (
+    "time",
+    "staff_username",
+    "staff_name",
+    "staff_role",
+    "action",
+    "action_label",
+    "via",
+    "client_id",
+    "client_name",
+    "object",
+    "ip",
+    "detail",
+)
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def access_log_export(*, user, filters, request: HttpRequest | None = None) -> Iterator[list[str]]:
+    """Rows of the access review as CSV cells, header first; the export itself is audited.
+
+    Checks the reviewer's right (PermissionDenied otherwise) before anything is recorded.
+    """
+    from otklik.audit.selectors import EXPORT_MAX_ROWS, access_log, action_label
+
+    records = access_log(user=user, filters=filters)
+    # The export as it stood when asked for: not the record of the export itself.
+    newest = AuditRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    records = records.filter(pk__lte=newest)[:EXPORT_MAX_ROWS]
+    audit_record(
+        actor=user,
+        action="access_review.export",
+        via="workspace",
+        client_id=filters.client_id,
+        request=request,
+        detail=filters.describe(),
+    )
+
+    def rows() -> Iterator[list[str]]:
+        yield list(EXPORT_COLUMNS)
+        for record in records.iterator(chunk_size=2000):
+            actor, client = record.actor, record.client
+            yield [
+                _cell(c)
+                for c in (
+                    timezone.localtime(record.created_at).isoformat(timespec="seconds"),
+                    actor.username if actor else "",
+                    actor.display_name if actor else "",
+                    actor.get_role_display() if actor else "",
+                    record.action,
+                    action_label(record.action),
+                    record.via,
+                    record.client_id or "",
+                    client.full_name if client else "",
+                    f"{record.object_type}:{record.object_id}" if record.object_type else "",
+                    record.ip or "",
+                    record.detail,
+                )
+            ]
+
+    return rows()

@@ -15,31 +15,45 @@ from otklik.clients.selectors import ProductView, client_get_for_user, client_pr
 from otklik.common import generations
 
 
-def cases_visible_q(user: User) -> Q:
+def cases_visible_q(user: User, *, via: str = "") -> Q:
     """Which cases `user` may see.
 
     Supervisors and admins see all; operators their team's cases and their own; personal
     managers also their clients' cases; department specialists only the cases handed to
-    their department.
+    their department. `via` is the path from another model to its case (e.g. "case" on
+    an interaction), so the same rule filters what is attached to cases.
     """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.sees_everything:
         return Q()
+    prefix = f"{via}__" if via else ""
     if user.role == Role.SPECIALIST:
         from otklik.handoffs.models import Handoff
 
         if user.department_id is None:
             return Q(pk__in=[])
-        return Q(
-            Exists(Handoff.objects.filter(case=OuterRef("pk"), department_id=user.department_id))
+        handed = Handoff.objects.filter(
+            case=OuterRef(via or "pk"), department_id=user.department_id
         )
-    visible = Q(owner=user)
+        return Q(Exists(handed))
+    visible = Q(**{f"{prefix}owner": user})
     if user.team_id is not None:
-        visible |= Q(team_id=user.team_id)
+        visible |= Q(**{f"{prefix}team_id": user.team_id})
     if user.role == Role.PERSONAL_MANAGER:
-        visible |= Q(client__personal_manager=user)
+        visible |= Q(**{f"{prefix}client__personal_manager": user})
     return visible
+
+
+def attached_visible_q(user: User, *, via: str = "case") -> Q:
+    """What is attached to a case (a call summary, a note, an order) is visible exactly
+    when its case is; what is attached to no case follows its client, which the caller
+    has already checked."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.sees_everything:
+        return Q()
+    return Q(**{f"{via}__isnull": True}) | cases_visible_q(user, via=via)
 
 
 def case_get_for_user(*, user: User, case_id: int) -> Case:
@@ -194,11 +208,12 @@ def topics_get(*, topic_ids: list[int]) -> dict[int, Topic]:
 def interaction_list_for_user(
     *, user: User, client_id: int | None = None, case_id: int | None = None
 ) -> QuerySet[Interaction]:
-    """Interactions `user` may see: of a visible case, of a visible client, or their own.
+    """Interactions `user` may see: of a visible case, of a visible client, or their own;
+    in each case only those whose case `user` may open (a call summary is part of its case).
 
     Raises 404 when the named case or client is not visible, like the single-object reads.
     """
-    qs = Interaction.objects.select_related("operator")
+    qs = Interaction.objects.filter(attached_visible_q(user)).select_related("operator")
     if case_id is not None:
         qs = qs.filter(case=case_get_for_user(user=user, case_id=case_id))
     if client_id is not None:
@@ -232,14 +247,15 @@ class ClientCard:
 
 
 def client_timeline(*, user: User, client: Client, limit: int = 50) -> list[TimelineItem]:
-    """Earlier cases and contacts of the client as one list, newest first."""
+    """Earlier cases and contacts of the client as one list, newest first: only the cases
+    `user` may open, and only the contacts on those cases (or on none)."""
     cases = (
         client.cases.filter(cases_visible_q(user))
         .select_related("topic", "owner")
         .order_by("-created_at")[:limit]
     )
     interactions = (
-        Interaction.objects.filter(client=client)
+        Interaction.objects.filter(attached_visible_q(user), client=client)
         .select_related("operator", "case")
         .order_by("-started_at")[:limit]
     )

@@ -26,6 +26,7 @@ from otklik.cases.models import (
 from otklik.cases.selectors import can_edit_case
 from otklik.clients.models import ChannelKind, Client
 from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.redaction import redact
 
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
@@ -60,12 +61,13 @@ def _event(case: Case, actor: User | None, kind: str, **values) -> CaseEvent:
 
 
 def _check_body(body: str) -> str:
+    """The text as it may be stored: not empty, not too long, identifiers redacted."""
     body = (body or "").strip()
     if not body:
         raise ServiceError({"body": _("The message is empty.")})
     if len(body) > MAX_BODY:
         raise ServiceError({"body": _("The message is longer than 20 000 characters.")})
-    return body
+    return redact(body)
 
 
 def _check_channel(channel: str) -> str:
@@ -86,7 +88,7 @@ def _check_subject(subject: str) -> str:
         raise ServiceError({"subject": _("Describe what the client asks about.")})
     if len(subject) > MAX_SUBJECT:
         raise ServiceError({"subject": _("The subject is longer than 300 characters.")})
-    return subject
+    return redact(subject)
 
 
 def _require_editor(actor: User, case: Case) -> None:
@@ -292,7 +294,7 @@ def interaction_register(
         channel=channel,
         direction=direction,
         operator=actor,
-        summary=summary.strip(),
+        summary=redact(summary.strip()),
         external_ref=external_ref.strip()[:100],
         started_at=now,
     )

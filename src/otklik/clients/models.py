@@ -48,6 +48,9 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["last_name", "first_name", "patronymic"]
+        permissions = [
+            ("view_full_identifiers", _("Can see full card and account numbers, with a reason")),
+        ]
 
     def __str__(self) -> str:
         return self.full_name

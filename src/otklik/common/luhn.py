@@ -21,7 +21,3 @@ def luhn_complete(prefix: str) -> str:
         if luhn_valid(prefix + check):
             return prefix + check
     raise ValueError(prefix)  # unreachable for a digit prefix
-
-
-def mask_pan(pan: str) -> str:
-    return f"{pan[:4]} {pan[4:6]}** **** {pan[-4:]}" if len(pan) >= 12 else "****"

@@ -287,17 +287,28 @@ class ClientReach:
     contacts: list[ContactPoint] = field(default_factory=list)
     live: Interaction | None = None
     live_label: str = ""
+    live_case_reference: str = ""  # empty when the viewer may not open that case
 
     @property
     def has_limits(self) -> bool:
         return any(c.reachability != "reachable" for c in self.contacts)
 
 
-def client_reachability(*, client: Client, now: datetime | None = None) -> ClientReach:
+def client_reachability(*, client: Client, user: User, now: datetime | None = None) -> ClientReach:
+    """Contacts and the live channel; the live contact's case is named only to those who may
+    open it (that the client is on a call is reachability; which case it is about is not)."""
     live = client_live_channel(client=client, now=now)
+    reference = ""
+    if (
+        live is not None
+        and live.case_id is not None
+        and Case.objects.filter(cases_visible_q(user), pk=live.case_id).exists()
+    ):
+        reference = live.case.reference
     return ClientReach(
         client=client,
         contacts=list(client.contacts.all()),
         live=live,
         live_label=live_channel_label(live, now) if live else "",
+        live_case_reference=reference,
     )

@@ -27,6 +27,7 @@ from otklik.clients.models import ContactPoint, Reachability
 from otklik.clients.services import contact_point_set_reachability
 from otklik.common.errors import ConflictError, ServiceError
 from otklik.common.phones import format_phone
+from otklik.common.redaction import redact
 from otklik.handoffs.files import CheckedFile, check_uploads
 from otklik.handoffs.models import (
     CaseWatch,
@@ -55,12 +56,13 @@ VIA = "workspace"
 
 
 def _text(value: str, field: str, empty_message: str) -> str:
+    """The text as it may be stored: not empty, not too long, identifiers redacted."""
     value = (value or "").strip()
     if not value:
         raise ServiceError({field: empty_message})
     if len(value) > MAX_TEXT:
         raise ServiceError({field: _("The text is longer than 5 000 characters.")})
-    return value
+    return redact(value)
 
 
 def _require_worker(actor: User, handoff: Handoff) -> None:

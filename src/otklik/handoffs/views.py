@@ -86,7 +86,7 @@ def _detail_context(request: HttpRequest, handoff, **extra) -> dict[str, Any]:
         "case": case,
         "client": case.client,
         "history": handoff_history(handoff=handoff),
-        "reach": client_reachability(client=case.client),
+        "reach": client_reachability(client=case.client, user=request.user),
         "reachability_choices": Reachability.choices,
         "can_work": can_work_handoff(user=request.user, handoff=handoff),
         "can_control": can_control_case(user=request.user, case=case),
@@ -360,7 +360,7 @@ def reachability(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
     if _is_htmx(request):
         context = {
             "case": case,
-            "reach": client_reachability(client=case.client),
+            "reach": client_reachability(client=case.client, user=request.user),
             "reachability_choices": Reachability.choices,
             "reach_errors": {contact.pk: " ".join(errors.values())} if errors else {},
             "next_url": request.POST.get("next", ""),

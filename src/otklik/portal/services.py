@@ -37,6 +37,7 @@ from otklik.cases.selectors import can_edit_case
 from otklik.clients.models import ChannelKind, Client, ContactPoint
 from otklik.common.errors import ServiceError
 from otklik.common.phones import phone_digits
+from otklik.common.redaction import redact
 from otklik.common.throttle import AttemptCounter, keyed_hash
 from otklik.portal.models import CsiRating, LoginChannel, PortalAnswer, PortalCaseRead
 from otklik.portal.models import PortalLoginCode as Code
@@ -362,6 +363,7 @@ def portal_rating_set(
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ServiceError({"comment": _("The comment is longer than 2000 characters.")})
+    comment = redact(comment)
     now = now or timezone.now()
     rating = CsiRating.objects.select_for_update().filter(message=message).first()
     if rating is None:

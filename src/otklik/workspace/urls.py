@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("clients/search", views.client_search, name="client_search"),
     path("clients/<int:client_id>/", views.client_card, name="client_card"),
+    path(
+        "clients/<int:client_id>/identifiers",
+        views.identifiers_reveal,
+        name="identifiers_reveal",
+    ),
     path("clients/<int:client_id>/intake", views.intake_form, name="intake_form"),
     path("clients/<int:client_id>/intake/new", views.intake_submit, name="intake_submit"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),

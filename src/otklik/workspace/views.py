@@ -12,12 +12,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.audit.services import audit_record, audit_records_bulk
 from otklik.cases import services as case_services
@@ -37,6 +38,7 @@ from otklik.cases.selectors import (
 from otklik.cases.selectors import (
     client_card as client_card_selector,
 )
+from otklik.clients.identifiers import can_view_full_identifiers, client_identifiers_reveal
 from otklik.clients.models import ChannelKind
 from otklik.clients.selectors import (
     client_get_for_user,
@@ -46,6 +48,7 @@ from otklik.clients.selectors import (
     client_search as client_search_selector,
 )
 from otklik.common.errors import ServiceError
+from otklik.common.masking import mask_digits
 from otklik.common.web import htmx_redirect as _redirect
 from otklik.common.web import int_or_none as _int_or_none
 from otklik.common.web import is_htmx as _is_htmx
@@ -128,9 +131,21 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def client_search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
+    """Search by POST only: a name, phone or card number in the address would stay in the
+    access logs of every server and proxy on the way. A GET shows the empty form; a GET
+    that carries a query is sent back to it without searching or repeating the query."""
+    if request.method == "GET":
+        if "q" in request.GET:
+            messages.warning(
+                request,
+                _("Search from this form: a query in the page address would stay in server logs."),
+            )
+            return HttpResponseRedirect(reverse("workspace:client_search"), status=303)
+        context = {"query": "", "results": [], "searched": False}
+        return render(request, "workspace/client_search.html", context)
+    query = request.POST.get("q", "").strip()[:200]
     results = client_search_selector(user=request.user, query=query) if query else []
     if results:
         audit_records_bulk(
@@ -139,7 +154,7 @@ def client_search(request: HttpRequest) -> HttpResponse:
             via=VIA,
             request=request,
             client_ids=[c.pk for c in results],
-            detail=f"q={query}",
+            detail=f"q={mask_digits(query)}",
         )
     context = {"query": query, "results": results, "searched": len(query) >= 2}
     if _is_htmx(request) and request.headers.get("HX-Target") in (
@@ -191,6 +206,8 @@ def _render_card(
         "editable_case_ids": {
             c.pk for c in card.open_cases if can_edit_case(user=request.user, case=c)
         },
+        "can_reveal_identifiers": can_view_full_identifiers(request.user),
+        "can_review_access": request.user.sees_everything,
     }
     intake = request.GET.get("intake", "")
     if intake in ChannelKind.values:
@@ -203,6 +220,29 @@ def _render_card(
 @require_GET
 def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     return _render_card(request, client_id)
+
+
+@login_required
+@require_POST
+def identifiers_reveal(request: HttpRequest, client_id: int) -> HttpResponse:
+    """«Показать полностью»: the full card and account numbers, for a reason typed by the
+    member of staff, recorded in the access log. Everyone else gets a plain refusal (403)."""
+    client = client_get_for_user(user=request.user, client_id=client_id)
+    reason = request.POST.get("reason", "")
+    context: dict[str, Any] = {"client": client, "reveal_reason": reason, "reveal_errors": {}}
+    status = 200
+    try:
+        context["revealed"] = client_identifiers_reveal(
+            user=request.user, client=client, reason=reason, via=VIA, request=request
+        )
+    except PermissionDenied as exc:
+        return HttpResponseForbidden(str(exc), content_type="text/plain; charset=utf-8")
+    except ServiceError as exc:
+        context["reveal_errors"] = _errors(exc)
+        status = UNPROCESSABLE
+    if _is_htmx(request):
+        return render(request, "workspace/_identifiers_reveal.html", context, status=status)
+    return _render_card(request, client.pk, status=status, extra=context)
 
 
 @login_required

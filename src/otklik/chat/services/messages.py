@@ -33,6 +33,7 @@ from otklik.chat.services.delivery import (
 )
 from otklik.clients.models import Client
 from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.redaction import redact
 
 # --- start and identify -----------------------------------------------------------------
 
@@ -236,12 +237,13 @@ def _mirror(conversation: Conversation, message: ChatMessage) -> None:
 
 
 def _check_body(body: str, *, allow_empty: bool = False) -> str:
+    """The text as it may be stored (either side of the chat): identifiers redacted."""
     body = (body or "").strip()
     if not body and not allow_empty:
         raise ServiceError({"body": _("The message is empty.")})
     if len(body) > MAX_BODY:
         raise ServiceError({"body": _("The message is longer than 4 000 characters.")})
-    return body
+    return redact(body)
 
 
 @transaction.atomic

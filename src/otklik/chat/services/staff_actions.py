@@ -36,6 +36,7 @@ from otklik.chat.services.routing import (
     settings_for,
 )
 from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.redaction import redact
 
 
 @transaction.atomic
@@ -214,7 +215,7 @@ def chat_rate(*, conversation: Conversation, score: int, comment: str = "") -> C
         raise ServiceError({"score": _("Rate the chat after it is closed.")})
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise ServiceError({"score": _("The score is from 1 to 5.")})
-    comment = (comment or "").strip()[:2000]
+    comment = redact((comment or "").strip()[:2000])
     rating, created = ChatRating.objects.get_or_create(
         conversation=conversation,
         defaults={"score": score, "comment": comment, "created_at": timezone.now()},

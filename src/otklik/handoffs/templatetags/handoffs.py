@@ -38,7 +38,7 @@ def case_panel_context(*, request: HttpRequest, case: Case, **extra: Any) -> dic
         "can_watch": can_watch_case(user=user, case=case),
         "watching": any(w.pk == user.pk for w in watchers),
         "watchers": watchers,
-        "reach": client_reachability(client=case.client),
+        "reach": client_reachability(client=case.client, user=user),
         "reachability_choices": Reachability.choices,
         "send_values": {},
         "send_errors": {},

@@ -12,7 +12,6 @@ from otklik.cases.labels import EVENT_FIELD_LABELS
 from otklik.cases.models import Case, CaseStatus, EventKind
 from otklik.clients.models import ChannelKind
 from otklik.clients.product_details import FUND_TYPE_LABELS
-from otklik.common.luhn import mask_pan
 from otklik.common.phones import format_phone
 
 register = template.Library()
@@ -24,12 +23,6 @@ COURT_STATUS_LABELS = {
     "judgment": _("Court judgment issued"),
     "enforcement": _("Enforcement proceedings"),
 }
-
-
-@register.filter
-def masked_pan(pan: str) -> str:
-    """A card number as the operator may see it: first six and last four digits."""
-    return mask_pan(str(pan or ""))
 
 
 @register.filter
