@@ -95,9 +95,7 @@ def _count_queries(django_assert_max_num_queries, http, url: str, limit: int) ->
 
 
 @pytest.mark.parametrize("page", ["case", "card"])
-def test_page_queries_do_not_grow_with_products(
-    page, client, cast, django_assert_max_num_queries
-):
+def test_page_queries_do_not_grow_with_products(page, client, cast, django_assert_max_num_queries):
     client.force_login(cast.alice)
     counts = []
     for products in (2, 10):
@@ -125,9 +123,7 @@ def test_case_page_shows_every_panel_of_the_busy_case(client, cast):
 
 
 @pytest.mark.parametrize("page", ["case", "card"])
-def test_each_view_is_spooled_before_the_response_and_flushed_to_the_audit_log(
-    page, client, cast
-):
+def test_each_view_is_spooled_before_the_response_and_flushed_to_the_audit_log(page, client, cast):
     case = busy_case(cast, products=2)
     client.force_login(cast.alice)
     if page == "case":
