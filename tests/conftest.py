@@ -29,6 +29,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _audit_spool_dir(settings, tmp_path):
+    """Each test spools its read audits (audit/spool.py) into its own directory."""
+    settings.OTKLIK_AUDIT_SPOOL_DIR = str(tmp_path / "audit-spool")
+
+
 @pytest.fixture
 def cast(db) -> Cast:
     team_a = TeamFactory(name="Вторая линия")

@@ -248,7 +248,13 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.orders.services.workflow_scan", 2.0),
     # Bounded by OTKLIK_RETENTION_SCAN_SECONDS per call; what is left waits for the next.
     ("otklik.retention.services.retention_scan", 3600.0),
+    ("otklik.audit.spool.spool_flush", 1.0),
 ]
+# Page views of a client's data are audited through a spool of this directory (one file
+# per web process, moved into the audit log by the worker every second; see audit/spool.py).
+# With FSYNC each view's line is also flushed to disk (survives a power loss, costs a sync).
+OTKLIK_AUDIT_SPOOL_DIR = env_str("OTKLIK_AUDIT_SPOOL_DIR", str(VAR_DIR / "audit-spool"))
+OTKLIK_AUDIT_SPOOL_FSYNC = env_bool("OTKLIK_AUDIT_SPOOL_FSYNC", False)
 # A retried create with the same Idempotency-Key is answered from the stored response for
 # this many days; older keys are deleted by the hourly scan and may be used again.
 OTKLIK_IDEMPOTENCY_KEY_DAYS = env_int("OTKLIK_IDEMPOTENCY_KEY_DAYS", 7)

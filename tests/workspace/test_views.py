@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from otklik.audit.models import AuditRecord
+from otklik.audit.spool import spool_flush
 from otklik.cases.models import CaseStatus, Message, MessageVisibility
 from otklik.cases.services import case_transition
 from otklik.clients.models import ChannelKind, ContactPoint, Reachability, RestrictionKind
@@ -114,6 +115,7 @@ def test_case_page_shows_header_and_allowed_transitions(alice_client, cast):
     assert case.client.greeting_name in html
     assert 'value="in_progress"' in html
     assert 'name="status" value="closed"' not in html  # not allowed from "new"
+    spool_flush()
     assert (
         AuditRecord.objects.filter(
             actor=cast.alice, action="case.view", client=case.client, via="workspace"
@@ -264,6 +266,7 @@ def test_card_view_writes_audit_record(alice_client, cast):
     person = ClientFactory()
     response = alice_client.get(reverse("workspace:client_card", args=[person.pk]))
     assert response.status_code == 200
+    spool_flush()
     record = AuditRecord.objects.get(action="client.view")
     assert (record.actor, record.client, record.via) == (cast.alice, person, "workspace")
 

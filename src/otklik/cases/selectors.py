@@ -11,8 +11,14 @@ from django.utils import timezone
 from otklik.accounts.models import Role, User
 from otklik.cases.models import Case, CaseEvent, Interaction, Message, Topic
 from otklik.clients.models import Client, ContactPoint
-from otklik.clients.selectors import ProductView, client_get_for_user, client_products
+from otklik.clients.selectors import (
+    ProductView,
+    client_contact_list,
+    client_get_for_user,
+    client_products,
+)
 from otklik.common import generations
+from otklik.common.memo import memoized, remember
 
 
 def cases_visible_q(user: User, *, via: str = "") -> Q:
@@ -65,7 +71,17 @@ def case_get_for_user(*, user: User, case_id: int) -> Case:
     )
     if case is None:
         raise Http404("case not found")
+    remember(case, ("visible_to", user.pk), True)
     return case
+
+
+def case_visible_to(*, user: User, case: Case) -> bool:
+    """Whether `user` may see `case`; free for a case fetched with `case_get_for_user`."""
+    return memoized(
+        case,
+        ("visible_to", user.pk),
+        lambda: Case.objects.filter(cases_visible_q(user), pk=case.pk).exists(),
+    )
 
 
 def can_edit_case(*, user: User, case: Case) -> bool:
@@ -141,11 +157,24 @@ class CaseTimelineEntry:
     obj: Message | CaseEvent
 
 
+MESSAGES = "messages"  # memo key: the case's messages, see `case_message_list`
+
+
+def case_message_list(*, case: Case) -> list[Message]:
+    """The case's messages with their authors, oldest first, read once per page (the
+    timeline and the procedure suggestions read the same rows)."""
+    return memoized(
+        case,
+        MESSAGES,
+        lambda: list(case.messages.select_related("author").order_by("created_at", "id")),
+    )
+
+
 def case_timeline(*, case: Case, include_internal: bool = True) -> list[CaseTimelineEntry]:
     """Messages and history of a case in the order they happened."""
-    messages = case.messages.select_related("author").order_by("created_at", "id")
+    messages = case_message_list(case=case)
     if not include_internal:
-        messages = messages.filter(visibility="public")
+        messages = [m for m in messages if m.visibility == "public"]
     events = case.events.select_related("actor").exclude(kind="message_added")
     entries = [CaseTimelineEntry(m.created_at, "message", m) for m in messages]
     entries += [CaseTimelineEntry(e.created_at, "event", e) for e in events]
@@ -270,7 +299,7 @@ def client_card(*, user: User, client_id: int) -> ClientCard:
     client = client_get_for_user(user=user, client_id=client_id)
     return ClientCard(
         client=client,
-        contacts=list(client.contacts.all()),
+        contacts=client_contact_list(client=client),
         products=client_products(client=client),
         open_cases=cases_open_for_client(user=user, client=client),
         timeline=client_timeline(user=user, client=client),

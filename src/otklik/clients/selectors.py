@@ -7,6 +7,7 @@ from django.http import Http404
 
 from otklik.accounts.models import Role, User
 from otklik.clients.models import Client, ClientSearchTerm, ContactPoint, Product, Restriction
+from otklik.common.memo import memoized
 from otklik.common.phones import phone_digits
 from otklik.common.text import normalize
 
@@ -112,17 +113,35 @@ class ProductView:
     children: list["ProductView"] = field(default_factory=list)
 
 
-def client_products(*, client: Client) -> list[ProductView]:
-    """Products as a tree (fund units under their ИИС), each with its active restrictions."""
-    products = list(
-        Product.objects.filter(client=client).prefetch_related(
-            Prefetch(
-                "restrictions",
-                queryset=Restriction.objects.filter(lifted_at__isnull=True),
-                to_attr="active_restrictions",
+def client_product_list(*, client: Client) -> list[Product]:
+    """All of the client's products (closed ones too), each with `active_restrictions`.
+
+    Two queries (products, restrictions), read once while a page is built (see
+    common/memo.py): the card, the orders panel and the procedure suggestions share them.
+    """
+
+    def load() -> list[Product]:
+        return list(
+            Product.objects.filter(client=client).prefetch_related(
+                Prefetch(
+                    "restrictions",
+                    queryset=Restriction.objects.filter(lifted_at__isnull=True),
+                    to_attr="active_restrictions",
+                )
             )
         )
-    )
+
+    return memoized(client, "products", load)
+
+
+def client_contact_list(*, client: Client) -> list[ContactPoint]:
+    """The client's contact points, read once per page (card, panels, reachability)."""
+    return memoized(client, "contacts", lambda: list(client.contacts.all()))
+
+
+def client_products(*, client: Client) -> list[ProductView]:
+    """Products as a tree (fund units under their ИИС), each with its active restrictions."""
+    products = client_product_list(client=client)
     views = {p.pk: ProductView(product=p, restrictions=p.active_restrictions) for p in products}
     roots: list[ProductView] = []
     for product in products:

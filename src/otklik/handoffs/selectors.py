@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Department, Role, User
 from otklik.cases.models import Case, Interaction
-from otklik.cases.selectors import can_edit_case, cases_visible_q
+from otklik.cases.selectors import can_edit_case, case_visible_to, cases_visible_q
 from otklik.clients.models import ChannelKind, Client, ContactPoint
+from otklik.clients.selectors import client_contact_list
+from otklik.common.memo import memoized
 from otklik.handoffs.models import (
     CaseWatch,
     Handoff,
@@ -86,14 +88,14 @@ def can_work_handoff(*, user: User, handoff: Handoff) -> bool:
 
 
 def is_watching(*, user: User, case: Case) -> bool:
-    return CaseWatch.objects.filter(case=case, user=user).exists()
+    return any(w.pk == user.pk for w in case_watchers(case=case))
 
 
 def can_watch_case(*, user: User, case: Case) -> bool:
     """Anyone who works the case (not a department specialist) may take it on control."""
     if not user.is_authenticated or not user.is_active or not can_edit_case(user=user, case=case):
         return False
-    return Case.objects.filter(cases_visible_q(user), pk=case.pk).exists()
+    return case_visible_to(user=user, case=case)
 
 
 def can_control_case(*, user: User, case: Case) -> bool:
@@ -112,10 +114,17 @@ def case_watcher_ids(*, case: Case) -> list[int]:
 
 
 def case_watchers(*, case: Case) -> list[User]:
-    return [
-        w.user
-        for w in CaseWatch.objects.filter(case=case).select_related("user").order_by("created_at")
-    ]
+    """Who has the case on control, read once per page (the panel asks several times)."""
+    return memoized(
+        case,
+        "watchers",
+        lambda: [
+            w.user
+            for w in CaseWatch.objects.filter(case=case)
+            .select_related("user")
+            .order_by("created_at")
+        ],
+    )
 
 
 def department_list() -> QuerySet[Department]:
@@ -200,8 +209,19 @@ def department_queue(
 
 
 def case_handoffs(*, user: User, case: Case, now: datetime | None = None) -> list[HandoffRow]:
-    """The case's handoffs `user` may see (a specialist: their department's), newest first."""
-    now = now or timezone.now()
+    """The case's handoffs `user` may see (a specialist: their department's), newest first.
+
+    Read once per page and user when `now` is not given: the banner and the panel show
+    the same rows.
+    """
+    if now is None:
+        return memoized(
+            case, ("handoffs", user.pk), lambda: _case_handoffs(user, case, timezone.now())
+        )
+    return _case_handoffs(user, case, now)
+
+
+def _case_handoffs(user: User, case: Case, now: datetime) -> list[HandoffRow]:
     qs = (
         Handoff.objects.filter(handoffs_visible_q(user), case=case)
         .select_related("department", "assignee", "created_by")
@@ -307,7 +327,7 @@ def client_reachability(*, client: Client, user: User, now: datetime | None = No
         reference = live.case.reference
     return ClientReach(
         client=client,
-        contacts=list(client.contacts.all()),
+        contacts=client_contact_list(client=client),
         live=live,
         live_label=live_channel_label(live, now) if live else "",
         live_case_reference=reference,

@@ -100,15 +100,13 @@ def version_diff(*, version: ArticleVersion) -> str:
 
 def context_for_client(client, *, topic_id: int | None = None, channel: str | None = None):
     """Applicability context from the client's open products and active restrictions."""
-    from otklik.clients.models import ProductStatus, Restriction
+    from otklik.clients.models import ProductStatus
+    from otklik.clients.selectors import client_product_list
 
-    products = client.products.exclude(status=ProductStatus.CLOSED).values_list("kind", flat=True)
-    restrictions = Restriction.objects.filter(
-        product__client=client, lifted_at__isnull=True
-    ).values_list("kind", flat=True)
+    products = client_product_list(client=client)  # shared with the page's other panels
     return SearchContext(
-        product_kinds=frozenset(products),
-        restriction_kinds=frozenset(restrictions),
+        product_kinds=frozenset(p.kind for p in products if p.status != ProductStatus.CLOSED),
+        restriction_kinds=frozenset(r.kind for p in products for r in p.active_restrictions),
         topic_id=topic_id,
         channel=channel,
     )
@@ -126,13 +124,19 @@ def case_query_text(case) -> str:
     Stays in memory: the text is the client's data and is never logged.
     """
     from otklik.cases.models import AuthorKind, MessageVisibility
+    from otklik.cases.selectors import MESSAGES
+    from otklik.common.memo import peek
 
     parts = [case.subject]
     if case.topic_id:
         parts.append(case.topic.name)
-    messages = case.messages.order_by("created_at").values_list(
-        "author_kind", "visibility", "body"
-    )[:20]
+    loaded = peek(case, MESSAGES)  # the case page's timeline has read them already
+    if loaded is not None:
+        messages = [(m.author_kind, m.visibility, m.body) for m in loaded[:20]]
+    else:
+        messages = case.messages.order_by("created_at").values_list(
+            "author_kind", "visibility", "body"
+        )[:20]
     client_said = [b for kind, _vis, b in messages if kind == AuthorKind.CLIENT][:1]
     notes = [b for kind, vis, b in messages if vis == MessageVisibility.INTERNAL][:2]
     parts += client_said + notes

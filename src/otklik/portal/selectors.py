@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from otklik.accounts.models import User
 from otklik.cases.models import AuthorKind, Case, CaseStatus, Message, MessageVisibility, Topic
 from otklik.clients.models import Client
+from otklik.clients.selectors import client_contact_list
 from otklik.notifications.models import Outbox
 from otklik.portal.models import CsiRating, PortalAnswer, PortalCaseRead
 
@@ -197,7 +198,9 @@ def portal_panel(*, case: Case, now: datetime | None = None) -> PortalPanel:
         answers=list(
             PortalAnswer.objects.filter(case=case).select_related("message").order_by("posted_at")
         ),
-        client_has_contact=case.client.contacts.filter(kind__in=("phone", "email")).exists(),
+        client_has_contact=any(
+            c.kind in ("phone", "email") for c in client_contact_list(client=case.client)
+        ),
     )
 
 

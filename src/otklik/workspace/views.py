@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from otklik.audit.services import audit_record, audit_records_bulk
+from otklik.audit.services import audit_records_bulk
+from otklik.audit.spool import audit_read_record
 from otklik.cases import services as case_services
 from otklik.cases.lifecycle import allowed_targets
 from otklik.cases.models import CaseStatus, MessageVisibility, Priority
@@ -41,6 +42,7 @@ from otklik.cases.selectors import (
 from otklik.clients.identifiers import can_view_full_identifiers, client_identifiers_reveal
 from otklik.clients.models import ChannelKind
 from otklik.clients.selectors import (
+    client_contact_list,
     client_get_for_user,
     client_products,
 )
@@ -49,6 +51,7 @@ from otklik.clients.selectors import (
 )
 from otklik.common.errors import ServiceError
 from otklik.common.masking import mask_digits
+from otklik.common.memo import shares_page_reads
 from otklik.common.web import htmx_redirect as _redirect
 from otklik.common.web import int_or_none as _int_or_none
 from otklik.common.web import is_htmx as _is_htmx
@@ -182,11 +185,12 @@ def _intake_context(
     }
 
 
+@shares_page_reads
 def _render_card(
     request: HttpRequest, client_id: int, *, status: int = 200, extra: dict | None = None
 ) -> HttpResponse:
     card = client_card_selector(user=request.user, client_id=client_id)
-    audit_record(
+    audit_read_record(
         actor=request.user,
         action="client.view",
         via=VIA,
@@ -353,8 +357,9 @@ def _case_context(request: HttpRequest, case, **extra) -> dict[str, Any]:
     return context
 
 
+@shares_page_reads
 def _render_case(request: HttpRequest, case, *, status: int = 200, **extra) -> HttpResponse:
-    audit_record(
+    audit_read_record(
         actor=request.user,
         action="case.view",
         via=VIA,
@@ -365,7 +370,7 @@ def _render_case(request: HttpRequest, case, *, status: int = 200, **extra) -> H
     context = _case_context(request, case, **extra)
     context.update(
         {
-            "contacts": list(case.client.contacts.all()),
+            "contacts": client_contact_list(client=case.client),
             "products": client_products(client=case.client),
             "topics": list(topic_list_active()),
             "priorities": Priority.choices,
@@ -377,6 +382,7 @@ def _render_case(request: HttpRequest, case, *, status: int = 200, **extra) -> H
 
 @login_required
 @require_GET
+@shares_page_reads
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=case_id)
     return _render_case(request, case)

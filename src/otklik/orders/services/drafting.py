@@ -22,6 +22,7 @@ from otklik.clients.models import (
     ProductStatus,
 )
 from otklik.clients.product_details import FUND_TYPE_LABELS
+from otklik.clients.selectors import client_product_list
 from otklik.common.errors import ConflictError, ServiceError
 from otklik.orders.models import (
     DocumentKind,
@@ -66,22 +67,24 @@ def _money(value) -> str:
     return f"{groups},{cents}"
 
 
-def _payout_account(client: Client) -> Product | None:
-    return (
-        client.products.filter(kind=ProductKind.BANK_ACCOUNT)
-        .exclude(status=ProductStatus.CLOSED)
-        .order_by("id")
-        .first()
+def _open_products(client: Client, kinds) -> list[Product]:
+    """The client's open products of these kinds by id, from the list the page shares."""
+    kinds = set(kinds)
+    products = client_product_list(client=client)
+    return sorted(
+        (p for p in products if p.kind in kinds and p.status != ProductStatus.CLOSED),
+        key=lambda p: p.pk,
     )
+
+
+def _payout_account(client: Client) -> Product | None:
+    accounts = _open_products(client, [ProductKind.BANK_ACCOUNT])
+    return accounts[0] if accounts else None
 
 
 def order_products(*, template: OrderTemplate, client: Client) -> list[Product]:
     """The client's products an order of this template may be about (open ones first)."""
-    return list(
-        client.products.filter(kind__in=template.product_kinds or [])
-        .exclude(status=ProductStatus.CLOSED)
-        .order_by("id")
-    )
+    return _open_products(client, template.product_kinds or [])
 
 
 def order_fields_prefill(
@@ -105,7 +108,12 @@ def order_fields_prefill(
     }
     if product is not None and product.kind == ProductKind.IIS:
         fields["iis_type"] = str((product.details or {}).get("iis_type", ""))
-        for unit in product.children.filter(kind=ProductKind.FUND_UNITS).order_by("id"):
+        units = [
+            p
+            for p in client_product_list(client=client)
+            if p.parent_id == product.pk and p.kind == ProductKind.FUND_UNITS
+        ]
+        for unit in sorted(units, key=lambda p: p.pk):
             details = unit.details or {}
             fields["fund_units"].append(
                 {
