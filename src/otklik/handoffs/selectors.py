@@ -322,7 +322,7 @@ def client_reachability(*, client: Client, user: User, now: datetime | None = No
     if (
         live is not None
         and live.case_id is not None
-        and Case.objects.filter(cases_visible_q(user), pk=live.case_id).exists()
+        and case_visible_to(user=user, case=live.case)
     ):
         reference = live.case.reference
     return ClientReach(
