@@ -144,6 +144,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "otklik.chat.layers.InMemoryChannelLayer"}}
 
+# Throttles (otklik.common.throttle) count in a store every process shares: "redis" (the
+# default when REDIS_URL is set) or "db" (a table in the main database, the default
+# otherwise). Never per-process memory, which would multiply limits by the worker count.
+OTKLIK_THROTTLE_STORE = env_str("OTKLIK_THROTTLE_STORE", "redis" if REDIS_URL else "db")
+if OTKLIK_THROTTLE_STORE not in {"redis", "db"}:
+    raise ImproperlyConfigured("OTKLIK_THROTTLE_STORE must be redis or db")
+if OTKLIK_THROTTLE_STORE == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("OTKLIK_THROTTLE_STORE=redis needs REDIS_URL")
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:queue"
@@ -241,6 +250,7 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.notifications.delivery.deliver_due", 1.0),
     ("otklik.sla.services.scan_deadlines", 1.0),
     ("otklik.jobs.maintenance.prune_finished_jobs", 3600.0),
+    ("otklik.common.throttle.prune_expired", 600.0),
     ("otklik.api.services.idempotency_keys_prune", 3600.0),
     # Weekly in effect: the scan claims the ISO week once; hourly calls cost one lookup.
     ("otklik.knowledge.services.refresher_scan", 3600.0),
@@ -324,6 +334,18 @@ OUTBOX_LEASE_SECONDS = env_int("OTKLIK_OUTBOX_LEASE_SECONDS", 120)
 OUTBOX_MAX_ATTEMPTS = env_int("OTKLIK_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_SECONDS", 30)
 OUTBOX_BACKOFF_MAX_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
+
+# --- Outbox secret key (its own secret; not derived from SECRET_KEY) ------------------------
+# Messages carrying a one-time code keep their full text only encrypted with this key
+# (Fernet; any string, hashed to a key) until delivered or expired, then erase it; the
+# stored `body` shows the code masked. Deployments set OTKLIK_OUTBOX_SECRET_KEY (the same
+# value on every web and worker machine). Without it, a random key is created once per
+# install in var/outbox-secret.key (mode 0600), which suits one machine (`make run`).
+OTKLIK_OUTBOX_SECRET_KEY = env_str("OTKLIK_OUTBOX_SECRET_KEY", "")
+if not OTKLIK_OUTBOX_SECRET_KEY:
+    from otklik.common.keyfile import read_or_create_key
+
+    OTKLIK_OUTBOX_SECRET_KEY = read_or_create_key(VAR_DIR / "outbox-secret.key")
 
 # E-mail (Django 6.1 MAILERS). The embedded default writes each message to a file under
 # var/mail, so `make run` needs no SMTP server; EMAIL_BACKEND=smtp sends through
