@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from otklik.common.env import env_bool, env_int, env_list, env_str
+from otklik.common.keyfile import read_or_create_key
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "otklik.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -157,6 +159,17 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:queue"
 LOGOUT_REDIRECT_URL = "login"
+# Staff sign-in (otklik.accounts.login): failed passwords or authenticator codes lock the
+# account after OTKLIK_LOGIN_FAILURES_PER_ACCOUNT, the address after
+# OTKLIK_LOGIN_FAILURES_PER_ADDRESS (any accounts), for OTKLIK_LOGIN_LOCKOUT_SECONDS.
+# OTKLIK_REQUIRE_2FA_ROLES (e.g. "admin,supervisor"; empty in the demo, so `make run`
+# logins work with a password): those roles (and superusers, with "admin") must enrol an
+# authenticator app (TOTP) at /account/2fa/ and sign in with its code.
+OTKLIK_LOGIN_FAILURES_PER_ACCOUNT = env_int("OTKLIK_LOGIN_FAILURES_PER_ACCOUNT", 5)
+OTKLIK_LOGIN_FAILURES_PER_ADDRESS = env_int("OTKLIK_LOGIN_FAILURES_PER_ADDRESS", 20)
+OTKLIK_LOGIN_LOCKOUT_SECONDS = env_int("OTKLIK_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+OTKLIK_LOGIN_THROTTLE_PREFIX = "login"
+OTKLIK_REQUIRE_2FA_ROLES = env_list("OTKLIK_REQUIRE_2FA_ROLES", [])
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -335,17 +348,19 @@ OUTBOX_MAX_ATTEMPTS = env_int("OTKLIK_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_SECONDS", 30)
 OUTBOX_BACKOFF_MAX_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
 
-# --- Outbox secret key (its own secret; not derived from SECRET_KEY) ------------------------
+# --- Keys of their own (not derived from SECRET_KEY): outbox one-time codes, staff TOTP --
 # Messages carrying a one-time code keep their full text only encrypted with this key
 # (Fernet; any string, hashed to a key) until delivered or expired, then erase it; the
 # stored `body` shows the code masked. Deployments set OTKLIK_OUTBOX_SECRET_KEY (the same
 # value on every web and worker machine). Without it, a random key is created once per
 # install in var/outbox-secret.key (mode 0600), which suits one machine (`make run`).
-OTKLIK_OUTBOX_SECRET_KEY = env_str("OTKLIK_OUTBOX_SECRET_KEY", "")
-if not OTKLIK_OUTBOX_SECRET_KEY:
-    from otklik.common.keyfile import read_or_create_key
-
-    OTKLIK_OUTBOX_SECRET_KEY = read_or_create_key(VAR_DIR / "outbox-secret.key")
+OTKLIK_OUTBOX_SECRET_KEY = env_str("OTKLIK_OUTBOX_SECRET_KEY", "") or read_or_create_key(
+    VAR_DIR / "outbox-secret.key"
+)
+# Staff authenticators' (TOTP) secrets are stored encrypted with this key; same rules.
+OTKLIK_TOTP_SECRET_KEY = env_str("OTKLIK_TOTP_SECRET_KEY", "") or read_or_create_key(
+    VAR_DIR / "totp-secret.key"
+)
 
 # E-mail (Django 6.1 MAILERS). The embedded default writes each message to a file under
 # var/mail, so `make run` needs no SMTP server; EMAIL_BACKEND=smtp sends through

@@ -153,7 +153,7 @@ def retry_message(retry_at: datetime, *, now: datetime | None = None) -> str:
     if seconds < 120:
         wait = ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
     else:
-        minutes = math.ceil(seconds / 60)
+        minutes = max(1, round(seconds / 60))
         wait = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
     return _("Try again in %(wait)s (after %(time)s).") % {"wait": wait, "time": at}
 
@@ -270,3 +270,48 @@ class Pacing:
                 expires_at=now + timedelta(seconds=delay + 1),
             )
         return Verdict(count)
+
+
+class Lockout:
+    """Lock a subject for `period_seconds` once it failed `limit` times within that period.
+
+    The failure count starts with the first failure and is forgotten `period_seconds`
+    later; reaching the limit sets a lock that ends `period_seconds` after the last
+    failure. Checking does not count; only `fail` does.
+    """
+
+    def __init__(self, *, prefix: str, namespace: str, limit: int, period_seconds: int):
+        self.prefix = prefix
+        self.namespace = namespace
+        self.limit = limit
+        self.period_seconds = period_seconds
+
+    def _key(self, kind: str, scope: str, subject: str) -> str:
+        digest = keyed_hash(self.namespace, "lockout", subject)[:32]
+        return f"{self.prefix}:{scope}:{kind}:{digest}"
+
+    def locked_until(
+        self, scope: str, subject: str, *, now: datetime | None = None
+    ) -> datetime | None:
+        now = now or timezone.now()
+        until = store().get(self._key("until", scope, subject), now=now)
+        if until and now.timestamp() < until:
+            return datetime.fromtimestamp(until, tz=UTC)
+        return None
+
+    def fail(self, scope: str, subject: str, *, now: datetime | None = None) -> datetime | None:
+        """Count a failure; returns the end of the lock if this failure reached the limit."""
+        now = now or timezone.now()
+        period = timedelta(seconds=self.period_seconds)
+        s = store()
+        count = s.incr(self._key("count", scope, subject), now=now, expires_at=now + period)
+        if count < self.limit:
+            return None
+        until = now + period
+        s.put(
+            self._key("until", scope, subject),
+            math.ceil(until.timestamp()),
+            now=now,
+            expires_at=until + timedelta(seconds=1),
+        )
+        return until
