@@ -17,6 +17,7 @@ from otklik.cases.models import (
 )
 from otklik.cases.services import message_add
 from otklik.chat.files import CheckedAttachment
+from otklik.chat.limits import chat_start_allow, visitor_message_allow
 from otklik.chat.models import (
     ChatMessage,
     Conversation,
@@ -40,10 +41,20 @@ from otklik.common.redaction import redact
 
 @transaction.atomic
 def conversation_start(
-    *, client: Client | None = None, origin: str = "", now: datetime | None = None
+    *,
+    client: Client | None = None,
+    origin: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Conversation, str]:
-    """A new chat with the bot; returns it and the visitor's raw token (shown once)."""
+    """A new chat with the bot; returns it and the visitor's raw token (shown once).
+
+    `ip`: the widget's address, whose new chats are limited (chat.limits); None for chats
+    started by the server itself (the demo).
+    """
     now = now or timezone.now()
+    if ip is not None:
+        chat_start_allow(ip=ip, now=now)
     raw, hashed = new_token()
     conversation = Conversation.objects.create(
         visitor_token_hash=hashed, client=client, origin=origin[:200], created_at=now
@@ -259,6 +270,8 @@ def visitor_post(
     if conversation.status == ConversationStatus.CLOSED:
         raise ConflictError({"status": _("The chat is closed.")})
     body = _check_body(body, allow_empty=attachment is not None)
+    # Before anything is stored, answered or pushed to operators: a flood stops here.
+    visitor_message_allow(conversation_id=conversation.pk, now=now)
     message, created = _append(
         conversation,
         sender_kind=SenderKind.VISITOR,
