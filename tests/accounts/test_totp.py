@@ -106,7 +106,10 @@ def test_required_roles_cannot_work_without_an_authenticator(client, settings):
     alice = UserFactory(username="alice", role=Role.OPERATOR)
     _password(client, "sue")
     for url in (reverse("workspace:queue"), "/admin/", "/admin/accounts/user/"):
-        assert client.get(url)["Location"] == reverse("accounts:totp_setup"), url
+        page = client.get(url, HTTP_ACCEPT="text/html")
+        assert page["Location"] == reverse("accounts:totp_setup"), url
+    # A background request is refused, not redirected (nothing to swap into the screen).
+    assert client.get(reverse("workspace:queue"), HTTP_HX_REQUEST="true").status_code == 403
     page = client.get(reverse("accounts:totp_setup")).content.decode()
     secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
     client.post(reverse("accounts:totp_setup"), {"code": _code(secret)})
@@ -122,7 +125,7 @@ def test_a_session_without_the_code_is_signed_out_once_required(client, settings
     _enrol(sue)
     client.force_login(sue)  # e.g. a session from before the setting was turned on
     settings.OTKLIK_REQUIRE_2FA_ROLES = ["supervisor"]
-    response = client.get(reverse("workspace:queue"))
+    response = client.get(reverse("workspace:queue"), HTTP_ACCEPT="text/html")
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert "_auth_user_id" not in client.session
 

@@ -119,3 +119,41 @@ def test_messages_are_limited_per_chat_over_the_socket(settings):
     assert all("Повторите через" in e["message"] for e in errors)
     assert {e["client_msg_id"] for e in errors} == {"w5", "w6", "w7"}
     assert _visitor_messages(conversation) == 5
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_widget_tells_the_visitor_when_to_write_again(browser, kb, tmp_path, artifacts_dir):
+    from tests.chat.server import Server, database_url
+
+    server = Server(database_url(tmp_path), extra_env={"OTKLIK_CHAT_MESSAGES_PER_MINUTE": "3"})
+    server.start()
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 800}, locale="ru-RU")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(server.url + "/chat/demo/")
+        page.locator(".launcher").click()
+        box = page.locator(".composer textarea")
+        _fresh_window(limits.MESSAGE_WINDOW_SECONDS, need=20)
+        for n in range(4):
+            box.fill(f"Вопрос номер {n + 1}")
+            box.press("Enter")
+        error = page.locator(".error").filter(has_text="слишком часто")
+        error.wait_for()
+        assert "Повторите через" in error.inner_text()
+        page.screenshot(path=str(artifacts_dir / "chat_widget_throttled.png"))
+        context.close()
+    finally:
+        server.kill()
+
+
+@pytest.mark.django_db
+def test_resends_of_one_message_do_not_count(settings):
+    settings.OTKLIK_CHAT_MESSAGES_PER_MINUTE = 2
+    conversation, _token = services.conversation_start()
+    now = timezone.now()
+    for _ in range(5):  # the widget resends what was not acknowledged yet
+        services.visitor_post(conversation=conversation, body="раз", client_msg_id="same", now=now)
+    services.visitor_post(conversation=conversation, body="два", client_msg_id="other", now=now)
+    assert _visitor_messages(conversation) == 2

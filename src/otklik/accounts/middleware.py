@@ -1,7 +1,7 @@
 """Staff whose role requires a second factor reach nothing but enrolment without it."""
 
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseForbidden, HttpResponseRedirect
 from django.urls import reverse
 
 from otklik.accounts import totp
@@ -32,6 +32,12 @@ class SecondFactorMiddleware:
             setup = reverse("accounts:totp_setup")
             if request.path in (setup, reverse("logout")):
                 return self.get_response(request)
+            if request.headers.get("HX-Request") or "text/html" not in request.headers.get(
+                "Accept", ""
+            ):
+                # A background request (htmx, live polling) gets a refusal, not a page to
+                # swap into the screen; the page itself is redirected on its next load.
+                return HttpResponseForbidden("second factor required")
             if totp.is_enrolled(user):
                 logout(request)
                 return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")

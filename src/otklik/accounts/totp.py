@@ -9,7 +9,7 @@ accepted one, so a code seen over a shoulder cannot be used again.
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import BytesIO
 
 import pyotp
@@ -66,9 +66,16 @@ def enrolment_start(*, user: User, now: datetime | None = None) -> tuple[StaffTo
     return row, secret
 
 
-def pending_secret(*, user: User) -> str | None:
-    """The secret of an unconfirmed authenticator (the enrolment page shows it), else None."""
-    row = StaffTotp.objects.filter(user=user, confirmed_at__isnull=True).first()
+PENDING_LIFETIME = timedelta(minutes=10)
+
+
+def pending_secret(*, user: User, now: datetime | None = None) -> str | None:
+    """The secret of an unconfirmed authenticator younger than PENDING_LIFETIME (the
+    enrolment page shows it until confirmed), else None."""
+    now = now or timezone.now()
+    row = StaffTotp.objects.filter(
+        user=user, confirmed_at__isnull=True, created_at__gt=now - PENDING_LIFETIME
+    ).first()
     return _secret(row) if row is not None else None
 
 

@@ -133,7 +133,9 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
         error = _("The code does not match. Check the time on your phone and try again.")
         secret = totp.pending_secret(user=user)
     else:
-        _row, secret = totp.enrolment_start(user=user)
+        # Reload, a second tab or a background request redirected here keep the key being
+        # set up (a new key on every GET would make the one on the screen stale).
+        secret = totp.pending_secret(user=user) or totp.enrolment_start(user=user)[1]
     uri = totp.provisioning_uri(user=user, secret=secret)
     return render(
         request,

@@ -270,8 +270,6 @@ def visitor_post(
     if conversation.status == ConversationStatus.CLOSED:
         raise ConflictError({"status": _("The chat is closed.")})
     body = _check_body(body, allow_empty=attachment is not None)
-    # Before anything is stored, answered or pushed to operators: a flood stops here.
-    visitor_message_allow(conversation_id=conversation.pk, now=now)
     message, created = _append(
         conversation,
         sender_kind=SenderKind.VISITOR,
@@ -280,6 +278,10 @@ def visitor_post(
         attachment=attachment,
         now=now,
     )
+    if created:
+        # Only new messages count (the widget resends unacknowledged ones). Over the limit
+        # this raises and the transaction rolls back: nothing stored, answered or pushed.
+        visitor_message_allow(conversation_id=conversation.pk, now=now)
     if created and body and conversation.status == ConversationStatus.BOT:
         # The bot posts through this module, so it is imported here, not at the top.
         from otklik.chat.services.bot_turns import bot_respond
