@@ -132,6 +132,7 @@ def test_expired_counters_are_pruned_from_the_database(settings):
     counter = AttemptCounter(prefix="t-prune", namespace="t", window_seconds=60)
     now = timezone.now()
     counter.hit("s", "x", now=now)
-    assert throttle.prune_expired(now + timedelta(seconds=30)) == 0
-    assert throttle.prune_expired(now + timedelta(seconds=61)) == 1
+    end = counter.window_end(now=now)
+    assert throttle.prune_expired(end - timedelta(seconds=1)) == 0
+    assert throttle.prune_expired(end) == 1
     assert not ThrottleCounter.objects.exists()
