@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from otklik.common.env import env_bool, env_int, env_list, env_str
+from otklik.common.keyfile import read_or_create_key
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "otklik.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,10 +146,30 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "otklik.chat.layers.InMemoryChannelLayer"}}
 
+# Throttles (otklik.common.throttle) count in a store every process shares: "redis" (the
+# default when REDIS_URL is set) or "db" (a table in the main database, the default
+# otherwise). Never per-process memory, which would multiply limits by the worker count.
+OTKLIK_THROTTLE_STORE = env_str("OTKLIK_THROTTLE_STORE", "redis" if REDIS_URL else "db")
+if OTKLIK_THROTTLE_STORE not in {"redis", "db"}:
+    raise ImproperlyConfigured("OTKLIK_THROTTLE_STORE must be redis or db")
+if OTKLIK_THROTTLE_STORE == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("OTKLIK_THROTTLE_STORE=redis needs REDIS_URL")
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:queue"
 LOGOUT_REDIRECT_URL = "login"
+# Staff sign-in (otklik.accounts.login): failed passwords or authenticator codes lock the
+# account after OTKLIK_LOGIN_FAILURES_PER_ACCOUNT, the address after
+# OTKLIK_LOGIN_FAILURES_PER_ADDRESS (any accounts), for OTKLIK_LOGIN_LOCKOUT_SECONDS.
+# OTKLIK_REQUIRE_2FA_ROLES (e.g. "admin,supervisor"; empty in the demo, so `make run`
+# logins work with a password): those roles (and superusers, with "admin") must enrol an
+# authenticator app (TOTP) at /account/2fa/ and sign in with its code.
+OTKLIK_LOGIN_FAILURES_PER_ACCOUNT = env_int("OTKLIK_LOGIN_FAILURES_PER_ACCOUNT", 5)
+OTKLIK_LOGIN_FAILURES_PER_ADDRESS = env_int("OTKLIK_LOGIN_FAILURES_PER_ADDRESS", 20)
+OTKLIK_LOGIN_LOCKOUT_SECONDS = env_int("OTKLIK_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+OTKLIK_LOGIN_THROTTLE_PREFIX = "login"
+OTKLIK_REQUIRE_2FA_ROLES = env_list("OTKLIK_REQUIRE_2FA_ROLES", [])
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -241,6 +263,7 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.notifications.delivery.deliver_due", 1.0),
     ("otklik.sla.services.scan_deadlines", 1.0),
     ("otklik.jobs.maintenance.prune_finished_jobs", 3600.0),
+    ("otklik.common.throttle.prune_expired", 600.0),
     ("otklik.api.services.idempotency_keys_prune", 3600.0),
     # Weekly in effect: the scan claims the ISO week once; hourly calls cost one lookup.
     ("otklik.knowledge.services.refresher_scan", 3600.0),
@@ -325,6 +348,20 @@ OUTBOX_MAX_ATTEMPTS = env_int("OTKLIK_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_SECONDS", 30)
 OUTBOX_BACKOFF_MAX_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
 
+# --- Keys of their own (not derived from SECRET_KEY): outbox one-time codes, staff TOTP --
+# Messages carrying a one-time code keep their full text only encrypted with this key
+# (Fernet; any string, hashed to a key) until delivered or expired, then erase it; the
+# stored `body` shows the code masked. Deployments set OTKLIK_OUTBOX_SECRET_KEY (the same
+# value on every web and worker machine). Without it, a random key is created once per
+# install in var/outbox-secret.key (mode 0600), which suits one machine (`make run`).
+OTKLIK_OUTBOX_SECRET_KEY = env_str("OTKLIK_OUTBOX_SECRET_KEY", "") or read_or_create_key(
+    VAR_DIR / "outbox-secret.key"
+)
+# Staff authenticators' (TOTP) secrets are stored encrypted with this key; same rules.
+OTKLIK_TOTP_SECRET_KEY = env_str("OTKLIK_TOTP_SECRET_KEY", "") or read_or_create_key(
+    VAR_DIR / "totp-secret.key"
+)
+
 # E-mail (Django 6.1 MAILERS). The embedded default writes each message to a file under
 # var/mail, so `make run` needs no SMTP server; EMAIL_BACKEND=smtp sends through
 # EMAIL_HOST:EMAIL_PORT, "console" prints, or give a dotted backend path.
@@ -389,4 +426,8 @@ OTKLIK_CHAT_ALLOWED_ORIGINS = env_list("OTKLIK_CHAT_ALLOWED_ORIGINS", [])
 OTKLIK_CHAT_DEFAULT_CAPACITY = env_int("OTKLIK_CHAT_DEFAULT_CAPACITY", 3)
 OTKLIK_CHAT_BOT_MIN_SCORE = float(env_str("OTKLIK_CHAT_BOT_MIN_SCORE", "7.0"))
 OTKLIK_CHAT_SL_SECONDS = env_int("OTKLIK_CHAT_SL_SECONDS", 60)
+# Widget limits (otklik.chat.limits): new chats per address per 10 minutes, visitor
+# messages per chat per minute; over them the widget shows when to try again.
+OTKLIK_CHAT_STARTS_PER_ADDRESS = env_int("OTKLIK_CHAT_STARTS_PER_ADDRESS", 10)
+OTKLIK_CHAT_MESSAGES_PER_MINUTE = env_int("OTKLIK_CHAT_MESSAGES_PER_MINUTE", 20)
 OTKLIK_CHAT_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_CHAT_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)

@@ -2,18 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from otklik.accounts import views as account_views
 from otklik.api.api import api
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="workspace/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", account_views.StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("otklik.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through the staff login (throttled, second factor).
+    path("admin/login/", account_views.admin_login),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("portal/", include("otklik.portal.urls")),

@@ -18,6 +18,15 @@ def kb(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_chat_limits(monkeypatch):
+    """Widget limits count in the shared store (Redis in CI): a key space per test."""
+    from otklik.chat import limits
+
+    monkeypatch.setattr(limits._starts, "prefix", f"test-chat-starts:{uuid.uuid4().hex}")
+    monkeypatch.setattr(limits._messages, "prefix", f"test-chat-messages:{uuid.uuid4().hex}")
+
+
+@pytest.fixture(autouse=True)
 def _isolated_channel_layer(settings):
     """In-memory layer by default; the configured Redis layer (with a private prefix) when
     REDIS_URL is set."""

@@ -59,6 +59,10 @@ class Server:
             "OTKLIK_TASKS_BACKEND": "dummy",
             "PYTHONPATH": str(ROOT / "src"),
             "LOG_LEVEL": "WARNING",
+            # Its widget limits count in Redis across test runs; tests/chat/test_limits.py
+            # checks the limits themselves.
+            "OTKLIK_CHAT_STARTS_PER_ADDRESS": "100000",
+            "OTKLIK_CHAT_MESSAGES_PER_MINUTE": "100000",
             **self.extra_env,
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

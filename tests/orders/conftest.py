@@ -20,6 +20,7 @@ def _orders_env(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.ORDERS_BACK_OFFICE = "simulated"
     monkeypatch.setattr(services._attempts, "prefix", f"test-orders:{uuid.uuid4().hex}")
+    monkeypatch.setattr(services._pacing, "prefix", f"test-orders-pacing:{uuid.uuid4().hex}")
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
 """Shortcuts for workflow tests: an order signed by the client."""
 
-import re
-
 from otklik.notifications.models import Outbox
 from otklik.orders import services
+from tests.codes import sealed_code
 
 
 def signed_order(actor, case, *, now=None, template_code="iis_close_frozen"):
@@ -13,8 +12,7 @@ def signed_order(actor, case, *, now=None, template_code="iis_close_frozen"):
     challenge = services.order_signing_code_request(
         client=order.client, order=order, ip="203.0.113.7", now=now
     )
-    body = Outbox.objects.get(key=f"order-signing-code:{challenge.code_id}").body
-    code = re.search(r"\b(\d{6})\b", body).group(1)
+    code = sealed_code(Outbox.objects.get(key=f"order-signing-code:{challenge.code_id}"))
     return services.order_sign(
         client=order.client,
         order=order,

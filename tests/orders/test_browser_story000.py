@@ -15,6 +15,7 @@ from otklik.notifications.models import Outbox
 from otklik.orders import services
 from otklik.orders.catalogue import order_templates_ensure
 from otklik.orders.models import Order, OrderStatus
+from tests.codes import sealed_code
 from tests.factories import TeamFactory, UserFactory, make_case
 from tests.orders.conftest import make_story_client
 from tests.portal.test_browser_story001 import off_loop
@@ -22,7 +23,7 @@ from tests.portal.test_browser_story001 import off_loop
 
 def _last_code(prefix: str) -> str:
     sms = Outbox.objects.filter(key__startswith=prefix).latest("id")
-    return re.search(r"\b(\d{6})\b", sms.body).group(1)
+    return sealed_code(sms)
 
 
 @pytest.mark.browser

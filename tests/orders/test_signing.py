@@ -1,7 +1,6 @@
 """Signing an order with a one-time code: every wrong way signs nothing; the right one
 freezes the document hash, stores a signed PDF and starts the workflow."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from otklik.common.errors import ServiceError
 from otklik.notifications.models import Outbox
 from otklik.orders import services
 from otklik.orders.models import OrderSigningCode, OrderStatus, OrderStep
+from tests.codes import sealed_code
 from tests.orders.conftest import make_story_client, pdf_text, portal_login_as
 
 IP = "203.0.113.7"
@@ -25,8 +25,7 @@ def sent_order(cast, story_case):
 
 
 def _code(challenge) -> str:
-    body = Outbox.objects.get(key=f"order-signing-code:{challenge.code_id}").body
-    return re.search(r"\b(\d{6})\b", body).group(1)
+    return sealed_code(Outbox.objects.get(key=f"order-signing-code:{challenge.code_id}"))
 
 
 def _request(order, now=None):
@@ -171,11 +170,11 @@ def test_signing_in_the_portal(sent_order, client, settings):
     assert "ИИС-2019/044718" in page and 'id="sign-request-code"' in page
     client.post(reverse("orders:portal_code", args=[sent_order.pk]))
     row = OrderSigningCode.objects.get(order=sent_order)
-    code = re.search(r"\b(\d{6})\b", Outbox.objects.get(key=f"order-signing-code:{row.pk}").body)
+    code = sealed_code(Outbox.objects.get(key=f"order-signing-code:{row.pk}"))
     bad = client.post(reverse("orders:portal_sign", args=[sent_order.pk]), {"code": "000000"})
-    if code.group(1) != "000000":
+    if code != "000000":
         assert bad.status_code == 422 and "sign-error" in bad.content.decode()
-    ok = client.post(reverse("orders:portal_sign", args=[sent_order.pk]), {"code": code.group(1)})
+    ok = client.post(reverse("orders:portal_sign", args=[sent_order.pk]), {"code": code})
     assert ok.status_code == 302
     sent_order.refresh_from_db()
     assert sent_order.status == OrderStatus.SIGNED

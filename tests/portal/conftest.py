@@ -15,6 +15,7 @@ def _fresh_throttles(monkeypatch):
     from otklik.portal import services
 
     monkeypatch.setattr(services._attempts, "prefix", f"test-portal:{uuid.uuid4().hex}")
+    monkeypatch.setattr(services._pacing, "prefix", f"test-portal-pacing:{uuid.uuid4().hex}")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from otklik.handoffs.services import handoff_answer, handoff_send
 from otklik.notifications.models import Outbox
 from otklik.portal.models import CsiRating, PortalAnswer
 from otklik.sla.models import Deadline
+from tests.codes import sealed_code
 from tests.factories import DepartmentFactory, TeamFactory, TopicFactory, UserFactory, make_case
 
 ANSWER = (
@@ -132,7 +133,7 @@ def test_story_001_answer_in_the_personal_cabinet(live_server, browser, artifact
     page.wait_for_url(re.compile(r"/portal/login/code/$"))
     sms = Outbox.objects.filter(key__startswith="portal-login-code:").latest("id")
     assert sms.channel == "sms" and sms.address == "+79125740361"
-    code = re.search(r"\b(\d{6})\b", sms.body).group(1)
+    code = sealed_code(sms)
     page.fill("#code", code)
     page.click(".p-login button[type=submit]")
     page.wait_for_url(re.compile(r"/portal/cases/$"))

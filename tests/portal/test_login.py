@@ -12,6 +12,7 @@ from otklik.notifications.models import Outbox
 from otklik.portal import services
 from otklik.portal.auth import SESSION_CLIENT
 from otklik.portal.models import PortalLoginCode
+from tests.codes import sealed_code
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ IP = "203.0.113.7"
 
 def code_from_outbox(address: str) -> str:
     row = Outbox.objects.filter(address=address, key__startswith="portal-login-code:").latest("id")
-    return re.search(r"\b(\d{6})\b", row.body).group(1)
+    return sealed_code(row)
 
 
 def test_code_is_sent_by_sms_for_a_phone_and_stored_only_hashed(dmitry):
@@ -77,22 +78,53 @@ def test_too_many_wrong_codes_burn_the_code(dmitry):
         services.portal_code_verify(code_id=challenge.code_id, code=code, ip=IP)
 
 
-def test_requests_are_throttled_per_identifier(dmitry):
-    for _ in range(services.CODE_REQUESTS_PER_IDENTIFIER):
-        services.portal_code_request(identifier="+79125740361", ip=IP)
-    with pytest.raises(services.Throttled):
-        services.portal_code_request(identifier="+7 912 574 03 61", ip="198.51.100.1")
-    assert PortalLoginCode.objects.count() == services.CODE_REQUESTS_PER_IDENTIFIER
+def test_requests_are_paced_per_identifier_with_doubling_delays(dmitry):
+    now = timezone.now()
+    for _ in range(services.CODE_REQUESTS_FREE):
+        services.portal_code_request(identifier="+79125740361", ip=IP, now=now)
+    with pytest.raises(services.Throttled) as refused:
+        services.portal_code_request(identifier="+7 912 574 03 61", ip="198.51.100.1", now=now)
+    assert PortalLoginCode.objects.count() == services.CODE_REQUESTS_FREE
+    # Proportionate: the next request is possible after 30 s, not 15 minutes.
+    base = services.CODE_PACING_BASE_SECONDS
+    assert refused.value.retry_at <= now + timedelta(seconds=base + 1)
+    later = now + timedelta(seconds=base + 1)
+    services.portal_code_request(identifier="+79125740361", ip=IP, now=later)
+    with pytest.raises(services.Throttled) as again:  # then twice as long
+        services.portal_code_request(identifier="+79125740361", ip=IP, now=later)
+    waited = (again.value.retry_at - later).total_seconds()
+    assert 2 * base - 1 <= waited <= 2 * base + 1
+    services.portal_code_request(
+        identifier="+79125740361", ip=IP, now=later + timedelta(seconds=2 * base + 1)
+    )
+    assert PortalLoginCode.objects.count() == services.CODE_REQUESTS_FREE + 2
+
+
+def test_the_throttle_message_says_when_to_retry_in_local_time(client, dmitry):
+    now = timezone.now()
+    for _ in range(services.CODE_REQUESTS_FREE):
+        services.portal_code_request(identifier="+79125740361", ip=IP, now=now)
+    response = client.post(
+        reverse("portal:login"), {"identifier": "+7 912 574-03-61"}, HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Слишком много попыток" in page and "Повторите через" in page
+    shown = re.search(r"после (\d\d:\d\d:\d\d)\)", page).group(1)
+    retry = now + timedelta(seconds=services.CODE_PACING_BASE_SECONDS)
+    # Whole seconds, rounded up: the retry time or the second after it, in Moscow time.
+    expected = {f"{timezone.localtime(retry + timedelta(seconds=d)):%H:%M:%S}" for d in (0, 1)}
+    assert shown in expected, (shown, expected)
 
 
 def test_requests_are_throttled_per_client_across_phone_and_email(dmitry):
-    for n in range(services.CODE_REQUESTS_PER_CLIENT):
+    for n in range(services.CODE_REQUESTS_FREE):
         ident = "+79125740361" if n % 2 else "d.sokolov88@example.com"
         services.portal_code_request(identifier=ident, ip=f"198.51.100.{n}")
     challenge = services.portal_code_request(identifier="d.sokolov88@example.com", ip="192.0.2.9")
     # The same answer as for a sent code (nothing tells that the client exists), but no code.
     assert challenge.code_id is None
-    assert PortalLoginCode.objects.count() == services.CODE_REQUESTS_PER_CLIENT
+    assert PortalLoginCode.objects.count() == services.CODE_REQUESTS_FREE
 
 
 def test_requests_are_throttled_per_ip(dmitry, tatiana):

@@ -118,3 +118,25 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)
+
+
+class StaffTotp(models.Model):
+    """A staff member's TOTP authenticator (RFC 6238, 30-second steps, six digits).
+
+    The shared secret is stored only encrypted under OTKLIK_TOTP_SECRET_KEY (a key of its
+    own, not in the database) and is shown once, on the enrolment page, until confirmed.
+    `last_step` is the time step of the last accepted code: a code is good once.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
+    sealed_secret = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    last_step = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("authenticator (TOTP)")
+        verbose_name_plural = _("authenticators (TOTP)")
+
+    def __str__(self) -> str:
+        return f"{self.user} TOTP"

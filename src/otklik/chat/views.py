@@ -6,6 +6,7 @@ Operator pages use the staff session and CSRF as everywhere else.
 """
 
 import json
+import math
 import time
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from otklik.accounts.models import Department, Role, Team, User
 from otklik.chat import services
 from otklik.chat.files import IMAGE_TYPES, check_attachment
+from otklik.chat.limits import ChatThrottled
 from otklik.chat.models import ConversationStatus
 from otklik.chat.origins import is_own_origin, is_widget_origin
 from otklik.chat.selectors import (
@@ -83,6 +86,10 @@ def widget_api(view):
             response = view(request, *args, **kwargs)
         except ConflictError as exc:
             response = JsonResponse({"errors": _errors(exc)}, status=409)
+        except ChatThrottled as exc:
+            response = JsonResponse({"errors": _errors(exc)}, status=429)
+            wait = (exc.retry_at - timezone.now()).total_seconds()
+            response["Retry-After"] = str(max(math.ceil(wait), 1))
         except ValidationError as exc:
             response = JsonResponse({"errors": _errors(exc)}, status=400)
         return _cors(request, response)
@@ -118,7 +125,9 @@ def api_start(request: HttpRequest) -> JsonResponse:
     origin = request.headers.get("Origin", "")
     if not origin or is_own_origin(origin):
         client = portal_client(request)
-    conversation, token = services.conversation_start(client=client, origin=origin)
+    conversation, token = services.conversation_start(
+        client=client, origin=origin, ip=request.META.get("REMOTE_ADDR") or "-"
+    )
     return JsonResponse(
         {"conversation": conversation.pk, "token": token, **_state(conversation)}, status=201
     )

@@ -16,3 +16,18 @@ class Generation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.token}"
+
+
+class ThrottleCounter(models.Model):
+    """One throttle counter shared by every process (see otklik.common.throttle).
+
+    Used when there is no Redis: a per-process memory would multiply every limit by the
+    number of workers. `key` holds only keyed hashes of the subject, never personal data.
+    """
+
+    key = models.CharField(max_length=160, primary_key=True)
+    value = models.BigIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"

@@ -25,7 +25,10 @@ class OutboxAdmin(admin.ModelAdmin):
     search_fields = ("key", "address")
     date_hierarchy = "created_at"
     actions = ["retry_now"]
-    readonly_fields = [f.name for f in Outbox._meta.fields]
+    # `body` of a message with a one-time code is stored masked; the sealed full text is
+    # never shown (it is not an editable field, and it is left out here on purpose).
+    readonly_fields = [f.name for f in Outbox._meta.fields if f.name != "sealed_body"]
+    exclude = ("sealed_body",)
     list_select_related = False
 
     def has_add_permission(self, request):

@@ -12,6 +12,9 @@ Contract (at-least-once with an idempotency key):
 * A worker that dies between claim and mark-sent leaves the row `sending`; when the lease
   expires the row is due again and is re-sent with the same key. The receiver drops the
   repeat by that key (`Idempotency-Key` header, stable e-mail Message-ID).
+* A message with a secret (one-time code) is sent from its sealed full text, which is
+  erased as soon as the row is sent or dead or the secret's lifetime is over; a row whose
+  secret expired before it could be sent is `dead`, never sent with a stale code.
 * A failure is recorded in `last_error`; the next attempt waits 30 s, 2 min, 8 min, ...
   (×4, capped, with up to 25% jitter); after OUTBOX_MAX_ATTEMPTS the row is `dead`,
   visible in the admin, where "retry now" revives it.
@@ -28,6 +31,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from otklik.notifications import sealing
 from otklik.notifications.models import Outbox, OutboxStatus
 from otklik.notifications.notifiers import mask_address, notifier_for
 
@@ -89,12 +93,28 @@ def deliver(outbox_id: int, *, now: datetime | None = None) -> str:
     ours = Outbox.objects.filter(
         pk=outbox_id, status=OutboxStatus.SENDING, attempts=message.attempts
     )
+    if message.secret_expires_at is not None:
+        try:
+            _unseal_into(message, now=now)
+        except sealing.SealExpired:
+            ours.update(
+                status=OutboxStatus.DEAD,
+                locked_until=None,
+                sealed_body="",
+                last_error="the one-time code expired before it could be sent",
+            )
+            logger.info("Outbox %s not sent: its one-time code expired", outbox_id)
+            return DEAD
     try:
         notifier_for(message.channel).send(message)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.secret_expires_at is not None:
+            error = sealing.mask(error, message.secret_text)
         if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            ours.update(status=OutboxStatus.DEAD, locked_until=None, last_error=error)
+            ours.update(
+                status=OutboxStatus.DEAD, locked_until=None, last_error=error, sealed_body=""
+            )
             logger.warning(
                 "Outbox %s to %s is dead after %d attempts: %s",
                 outbox_id,
@@ -111,8 +131,37 @@ def deliver(outbox_id: int, *, now: datetime | None = None) -> str:
         )
         logger.info("Outbox %s attempt %d failed: %s", outbox_id, message.attempts, error)
         return FAILED
-    ours.update(status=OutboxStatus.SENT, sent_at=now, locked_until=None, last_error="")
+    ours.update(
+        status=OutboxStatus.SENT, sent_at=now, locked_until=None, last_error="", sealed_body=""
+    )
     return SENT
+
+
+def _unseal_into(message: Outbox, *, now: datetime) -> None:
+    """Put the full text into the in-memory row for the notifier; keep the masked one.
+
+    The notifier sends `body` (full text); `masked_body` is what a development sink
+    (mail files, console) writes instead. Raises SealExpired for a stale or erased text.
+    """
+    if not message.sealed_body or message.secret_expires_at <= now:
+        raise sealing.SealExpired("erased or expired")
+    ttl = message.secret_expires_at - message.created_at
+    full, secret = sealing.unseal(message.sealed_body, ttl=ttl, now=now)
+    message.masked_body = message.body
+    message.body = full
+    message.secret_text = secret  # error texts are masked with it
+
+
+def erase_expired_secrets(now: datetime | None = None) -> int:
+    """Erase sealed texts past their lifetime; unsent ones become dead (never sent late)."""
+    now = now or timezone.now()
+    expired = Outbox.objects.filter(secret_expires_at__lte=now).exclude(sealed_body="")
+    expired.filter(status__in=DUE_STATUSES).update(
+        status=OutboxStatus.DEAD,
+        locked_until=None,
+        last_error="the one-time code expired before it could be sent",
+    )
+    return expired.update(sealed_body="")
 
 
 def deliver_due(
@@ -120,6 +169,7 @@ def deliver_due(
 ) -> dict[str, int]:
     """The periodic scan: deliver every due row (uses the `outbox_due` partial index)."""
     now = now or timezone.now()
+    erase_expired_secrets(now)
     counts = {SENT: 0, FAILED: 0, DEAD: 0, SKIPPED: 0}
     handled = 0
     while handled < max_rows:

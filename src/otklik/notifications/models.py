@@ -47,6 +47,10 @@ class Outbox(models.Model):
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     body = models.TextField(_("text"))
     payload = models.JSONField(default=dict, blank=True)
+    # A message with a secret (one-time code): `body` shows it masked; the full text is
+    # here, encrypted (notifications.sealing), until sent or `secret_expires_at`, then "".
+    sealed_body = models.TextField(blank=True, default="", editable=False)
+    secret_expires_at = models.DateTimeField(_("secret expires"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
@@ -68,6 +72,11 @@ class Outbox(models.Model):
                 name="outbox_due",
             ),
             models.Index(fields=["case", "created_at"], name="outbox_case_time"),
+            models.Index(
+                fields=["secret_expires_at"],
+                condition=~models.Q(sealed_body=""),
+                name="outbox_sealed_expiry",
+            ),
         ]
 
     def __str__(self) -> str:

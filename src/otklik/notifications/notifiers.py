@@ -56,13 +56,32 @@ def message_id_for(key: str) -> str:
     return f"<outbox-{digest}@{domain}>"
 
 
+# Mail backends that are development sinks, not a way to a client: a message with a
+# one-time code is written there with the code masked, so no code survives in var/mail or
+# a console log. The tester gets codes from `manage.py portal_login_code` / `order_signing_code`.
+DEVELOPMENT_MAIL_SINKS = {
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend",
+}
+
+
+def mail_backend_is_development_sink() -> bool:
+    mailers = getattr(settings, "MAILERS", None) or {}
+    backend = (mailers.get("default") or {}).get("BACKEND", "")
+    return backend in DEVELOPMENT_MAIL_SINKS
+
+
 class EmailNotifier:
     """Sends through Django's mail backend (EMAIL_BACKEND: file, console, smtp...)."""
 
     def send(self, message: Outbox) -> None:
+        body = message.body
+        masked = getattr(message, "masked_body", None)
+        if masked is not None and mail_backend_is_development_sink():
+            body = masked
         email = EmailMessage(
             subject=message.subject or _("Notification"),
-            body=message.body,
+            body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.address],
             headers={

@@ -1,11 +1,16 @@
 """Queueing notifications. Delivery (with retries and backoff) is the worker's job."""
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.common.errors import ServiceError
+from otklik.notifications import sealing
 from otklik.notifications.models import NotificationChannel, Outbox, OutboxStatus
+
+DEFAULT_SECRET_TTL = timedelta(minutes=15)
 
 
 def notify(
@@ -19,18 +24,29 @@ def notify(
     client=None,
     case=None,
     payload: dict | None = None,
+    secret: str = "",
+    secret_ttl: timedelta | None = None,
 ) -> Outbox:
     """Write a notification to the outbox inside the caller's transaction.
 
     Call it from a service, inside the same `transaction.atomic` as the change: if the
     change rolls back, so does the notification. A second call with the same `key`
     returns the stored row instead of queueing a duplicate.
+
+    `secret` (a one-time code in `body`): the stored body and subject show it masked; the
+    full text is kept only encrypted until sent or until `secret_ttl` is over (a code
+    that is no longer valid is not worth sending), then erased (notifications.sealing).
     """
     if channel not in NotificationChannel.values:
         raise ServiceError({"channel": _("Unknown notification channel.")})
     if not address:
         raise ServiceError({"address": _("The recipient has no address on this channel.")})
     now = timezone.now()
+    sealed, secret_expires_at = "", None
+    if secret:
+        sealed = sealing.seal(body, secret, now=now)
+        secret_expires_at = now + (secret_ttl or DEFAULT_SECRET_TTL)
+        body, subject = sealing.mask(body, secret), sealing.mask(subject, secret)
     try:
         with transaction.atomic():
             row = Outbox.objects.create(
@@ -42,6 +58,8 @@ def notify(
                 case=case,
                 subject=subject[:300],
                 body=body,
+                sealed_body=sealed,
+                secret_expires_at=secret_expires_at,
                 payload=payload or {},
                 next_attempt_at=now,
                 created_at=now,

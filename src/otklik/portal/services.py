@@ -2,9 +2,11 @@
 
 Login codes: six digits, sent through the notification outbox (SMS to a phone, e-mail to
 an address), stored only as an HMAC keyed with SECRET_KEY, good once, for
-`CODE_TTL`, for `CODE_MAX_ATTEMPTS` wrong tries. Requests are throttled per entered
-phone/e-mail, per client and per IP address, and every answer looks the same whether the
-phone or e-mail is known or not. Nothing here logs a code.
+`CODE_TTL`, for `CODE_MAX_ATTEMPTS` wrong tries. Requests are paced per entered
+phone/e-mail and per client (a few at once, then each next one after a doubling delay,
+with the time to retry in the message) and counted per IP address; every answer looks
+the same whether the phone or e-mail is known or not. The text of the message lives
+only encrypted in the outbox until sent (otklik.notifications). Nothing here logs a code.
 """
 
 import hmac
@@ -38,7 +40,13 @@ from otklik.clients.models import ChannelKind, Client, ContactPoint
 from otklik.common.errors import ServiceError
 from otklik.common.phones import phone_digits
 from otklik.common.redaction import redact
-from otklik.common.throttle import AttemptCounter, keyed_hash
+from otklik.common.throttle import (
+    AttemptCounter,
+    Pacing,
+    keyed_hash,
+    one_time_code,
+    retry_message,
+)
 from otklik.portal.models import CsiRating, LoginChannel, PortalAnswer, PortalCaseRead
 from otklik.portal.models import PortalLoginCode as Code
 
@@ -47,8 +55,12 @@ log = logging.getLogger(__name__)
 CODE_TTL = timedelta(minutes=10)
 CODE_MAX_ATTEMPTS = 5
 THROTTLE_WINDOW_SECONDS = 15 * 60
-CODE_REQUESTS_PER_IDENTIFIER = 5
-CODE_REQUESTS_PER_CLIENT = 5
+# Pacing of code requests per phone/e-mail and per client: CODE_REQUESTS_FREE at once,
+# then 30 s, 1, 2, 4, 8 min... (at most 15 min) between requests; forgotten after an hour.
+CODE_REQUESTS_FREE = 3
+CODE_PACING_BASE_SECONDS = 30
+CODE_PACING_MAX_SECONDS = 15 * 60
+CODE_PACING_RESET_SECONDS = 60 * 60
 CODE_REQUESTS_PER_IP = 20
 WRONG_CODES_PER_IP = 30
 RATING_EDIT_PERIOD = timedelta(days=7)
@@ -56,12 +68,24 @@ MAX_COMMENT = 2000
 _attempts = AttemptCounter(
     prefix="portal:throttle", namespace="otklik-portal", window_seconds=THROTTLE_WINDOW_SECONDS
 )
+_pacing = Pacing(
+    prefix="portal:pacing",
+    namespace="otklik-portal",
+    free=CODE_REQUESTS_FREE,
+    base_seconds=CODE_PACING_BASE_SECONDS,
+    max_seconds=CODE_PACING_MAX_SECONDS,
+    reset_seconds=CODE_PACING_RESET_SECONDS,
+)
 PORTAL_ANSWER = "portal_answer"  # the SLA deadline kind (otklik.sla)
 OPEN_HANDOFF_STATUSES = ("open", "in_work", "question")
 
 
 class Throttled(ServiceError):
     """Too many requests from this address or for this phone/e-mail; try again later."""
+
+    def __init__(self, message, *, retry_at: datetime | None = None):
+        super().__init__(message)
+        self.retry_at = retry_at
 
 
 # --- login codes ---------------------------------------------------------------------------
@@ -87,13 +111,10 @@ def identifier_normalize(raw: str) -> tuple[str, str]:
     )
 
 
-def _throttled() -> Throttled:
-    minutes = THROTTLE_WINDOW_SECONDS // 60
+def _throttled(retry_at: datetime, now: datetime, field: str = "identifier") -> Throttled:
     return Throttled(
-        {
-            "identifier": _("Too many attempts. Try again in %(minutes)d minutes.")
-            % {"minutes": minutes}
-        }
+        {field: _("Too many attempts.") + " " + retry_message(retry_at, now=now)},
+        retry_at=retry_at,
     )
 
 
@@ -136,16 +157,20 @@ def portal_code_request(*, identifier: str, ip: str, now: datetime | None = None
     """
     kind, value = identifier_normalize(identifier)
     channel = LoginChannel.SMS if kind == ChannelKind.PHONE else LoginChannel.EMAIL
-    over_identifier = _attempts.hit("request-id", value) > CODE_REQUESTS_PER_IDENTIFIER
-    over_ip = _attempts.hit("request-ip", ip or "-") > CODE_REQUESTS_PER_IP
-    if over_identifier or over_ip:
-        log.info("portal code request throttled (%s)", "identifier" if over_identifier else "ip")
-        raise _throttled()
+    now = now or timezone.now()
+    by_ip = _attempts.check("request-ip", ip or "-", CODE_REQUESTS_PER_IP, now=now)
+    if not by_ip.allowed:
+        log.info("portal code request throttled (ip)")
+        raise _throttled(by_ip.retry_at, now)
+    by_identifier = _pacing.check("request-id", value, now=now)
+    if not by_identifier.allowed:
+        log.info("portal code request throttled (identifier)")
+        raise _throttled(by_identifier.retry_at, now)
     client = _client_for(kind, value)
     if client is None:
         log.info("portal code request for an unknown %s", kind)
         return CodeChallenge(code_id=None, channel=channel)
-    if _attempts.hit("request-client", str(client.pk)) > CODE_REQUESTS_PER_CLIENT:
+    if not _pacing.check("request-client", str(client.pk), now=now).allowed:
         # Same page as for a sent code: the throttle must not tell that the client exists.
         log.info("portal code request throttled (client %s)", client.pk)
         return CodeChallenge(code_id=None, channel=channel)
@@ -164,7 +189,7 @@ def _code_issue(
     Code.objects.filter(client=client, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
     )
-    code = f"{secrets.randbelow(10**6):06d}"
+    code = one_time_code()
     salt = secrets.token_hex(16)
     row = Code.objects.create(
         client=client,
@@ -191,8 +216,46 @@ def _code_issue(
         body=body,
         client=client,
         payload={"kind": "portal_login_code", "secret": True},
+        secret=code,
+        secret_ttl=CODE_TTL,
     )
     log.info("portal login code %s sent to client %s by %s", row.pk, client.pk, channel)
+    return row, code
+
+
+def portal_code_reissue(*, identifier: str, now: datetime | None = None) -> tuple[Code, str]:
+    """A fresh code for the client's waiting login challenge, returned, not sent (demo aid).
+
+    Codes are stored only hashed, so nobody can read the one that was sent; whoever has a
+    shell on the server (`manage.py portal_login_code`) may instead replace the code of
+    the latest unused one: the login page the client already has open accepts the new
+    code, the old one stops working. Raises ServiceError when no code is waiting.
+    """
+    kind, value = identifier_normalize(identifier)
+    now = now or timezone.now()
+    client = _client_for(kind, value)
+    row = (
+        Code.objects.filter(client=client, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at", "-id")
+        .first()
+        if client is not None
+        else None
+    )
+    if row is None:
+        raise ServiceError(
+            {
+                "identifier": _(
+                    "No login code is waiting for this client: ask for one on the portal's "
+                    "login page first."
+                )
+            }
+        )
+    code, salt = one_time_code(), secrets.token_hex(16)
+    Code.objects.filter(pk=row.pk).update(
+        code_hash=_code_hash(salt, code), salt=salt, attempts=0, expires_at=now + CODE_TTL
+    )
+    log.info("portal login code %s re-issued from the command line", row.pk)
+    row.refresh_from_db()
     return row, code
 
 
@@ -207,8 +270,8 @@ def portal_code_verify(
 ) -> Client:
     """Check a login code; return the client on success. Every failure looks the same."""
     now = now or timezone.now()
-    if _attempts.peek("wrong-code-ip", ip or "-") >= WRONG_CODES_PER_IP:
-        raise _throttled()
+    if _attempts.peek("wrong-code-ip", ip or "-", now=now) >= WRONG_CODES_PER_IP:
+        raise _throttled(_attempts.window_end(now=now), now, field="code")
     code = "".join((code or "").split())
     row = Code.objects.filter(pk=code_id).select_related("client").first() if code_id else None
     usable = (
@@ -229,7 +292,7 @@ def portal_code_verify(
             return row.client
     if row is not None and row.used_at is None:
         Code.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
-    _attempts.hit("wrong-code-ip", ip or "-")
+    _attempts.hit("wrong-code-ip", ip or "-", now=now)
     log.info("portal login code refused (code %s)", code_id or "-")
     raise _code_refused()
 

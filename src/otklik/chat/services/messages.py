@@ -17,6 +17,7 @@ from otklik.cases.models import (
 )
 from otklik.cases.services import message_add
 from otklik.chat.files import CheckedAttachment
+from otklik.chat.limits import chat_start_allow, visitor_message_allow
 from otklik.chat.models import (
     ChatMessage,
     Conversation,
@@ -40,10 +41,20 @@ from otklik.common.redaction import redact
 
 @transaction.atomic
 def conversation_start(
-    *, client: Client | None = None, origin: str = "", now: datetime | None = None
+    *,
+    client: Client | None = None,
+    origin: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Conversation, str]:
-    """A new chat with the bot; returns it and the visitor's raw token (shown once)."""
+    """A new chat with the bot; returns it and the visitor's raw token (shown once).
+
+    `ip`: the widget's address, whose new chats are limited (chat.limits); None for chats
+    started by the server itself (the demo).
+    """
     now = now or timezone.now()
+    if ip is not None:
+        chat_start_allow(ip=ip, now=now)
     raw, hashed = new_token()
     conversation = Conversation.objects.create(
         visitor_token_hash=hashed, client=client, origin=origin[:200], created_at=now
@@ -267,6 +278,10 @@ def visitor_post(
         attachment=attachment,
         now=now,
     )
+    if created:
+        # Only new messages count (the widget resends unacknowledged ones). Over the limit
+        # this raises and the transaction rolls back: nothing stored, answered or pushed.
+        visitor_message_allow(conversation_id=conversation.pk, now=now)
     if created and body and conversation.status == ConversationStatus.BOT:
         # The bot posts through this module, so it is imported here, not at the top.
         from otklik.chat.services.bot_turns import bot_respond

@@ -12,8 +12,8 @@ importing `from otklik.orders import services`:
 
 from .common import (
     CODE_MAX_ATTEMPTS,
+    CODE_REQUESTS_FREE,
     CODE_REQUESTS_PER_IP,
-    CODE_REQUESTS_PER_ORDER,
     CODE_TTL,
     MAX_FIELD,
     PAUSE_ENV,
@@ -22,6 +22,7 @@ from .common import (
     DocumentDamaged,
     Throttled,
     _attempts,
+    _pacing,
     document_read,
     document_store,
     portal_order_url,
@@ -45,6 +46,7 @@ from .effects import (
 from .signing import (
     SigningChallenge,
     order_sign,
+    order_signing_code_reissue,
     order_signing_code_request,
 )
 from .workflow import (
@@ -63,8 +65,8 @@ from .workflow import (
 
 __all__ = [
     "CODE_MAX_ATTEMPTS",
+    "CODE_REQUESTS_FREE",
     "CODE_REQUESTS_PER_IP",
-    "CODE_REQUESTS_PER_ORDER",
     "CODE_TTL",
     "DUE_STATUSES",
     "HANDED_OFF",
@@ -78,6 +80,7 @@ __all__ = [
     "SigningChallenge",
     "Throttled",
     "_attempts",
+    "_pacing",
     "backoff_delay",
     "card_terms_record",
     "closure_notice_announce",
@@ -94,6 +97,7 @@ __all__ = [
     "order_products",
     "order_send_for_signature",
     "order_sign",
+    "order_signing_code_reissue",
     "order_signing_code_request",
     "order_step_resolve",
     "order_step_retry",

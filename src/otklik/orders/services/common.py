@@ -23,7 +23,7 @@ from otklik.clients.models import (
     ContactPoint,
 )
 from otklik.common.errors import ServiceError
-from otklik.common.throttle import AttemptCounter, keyed_hash
+from otklik.common.throttle import AttemptCounter, Pacing, keyed_hash
 from otklik.orders import pdf
 from otklik.orders.models import (
     Order,
@@ -37,11 +37,22 @@ log = logging.getLogger(__name__)
 CODE_TTL = timedelta(minutes=10)
 CODE_MAX_ATTEMPTS = 5
 THROTTLE_WINDOW_SECONDS = 15 * 60
-CODE_REQUESTS_PER_ORDER = 5
+# Code requests per order: CODE_REQUESTS_FREE at once, then 30 s, 1, 2, 4... min (at most
+# 15) between them, forgotten after a quiet hour; per IP address at most
+# CODE_REQUESTS_PER_IP per 15-minute window. The refusal says when to try again.
+CODE_REQUESTS_FREE = 3
 CODE_REQUESTS_PER_IP = 20
 WRONG_CODES_PER_IP = 30
 _attempts = AttemptCounter(
     prefix="orders:throttle", namespace="otklik-orders", window_seconds=THROTTLE_WINDOW_SECONDS
+)
+_pacing = Pacing(
+    prefix="orders:pacing",
+    namespace="otklik-orders",
+    free=CODE_REQUESTS_FREE,
+    base_seconds=30,
+    max_seconds=15 * 60,
+    reset_seconds=60 * 60,
 )
 MAX_FIELD = 500
 # Test hook: "close_contract:30" makes the runner sleep 30 s after that step's effect and
@@ -52,7 +63,11 @@ _engine = Engine(autoescape=False)  # documents are plain text; HTML pages escap
 
 
 class Throttled(ServiceError):
-    """Too many signing codes or wrong codes; try again later."""
+    """Too many signing codes or wrong codes; try again later (`retry_at`)."""
+
+    def __init__(self, message, *, retry_at: datetime | None = None):
+        super().__init__(message)
+        self.retry_at = retry_at
 
 
 class DocumentDamaged(Exception):

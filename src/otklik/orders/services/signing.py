@@ -1,8 +1,9 @@
 """The client signs an order with a one-time code.
 
-Signing codes follow the portal's login codes: six digits through the outbox, stored as
-an HMAC keyed with SECRET_KEY, good once, for `CODE_TTL`, for `CODE_MAX_ATTEMPTS` wrong
-tries; requests are throttled per order, per client and per IP address.
+Signing codes follow the portal's login codes: six digits through the outbox (the text
+only sealed until sent, then masked), stored as an HMAC keyed with SECRET_KEY, good once,
+for `CODE_TTL`, for `CODE_MAX_ATTEMPTS` wrong tries; requests are paced per order and
+counted per IP address, and a refusal says when to try again.
 """
 
 import hashlib
@@ -24,6 +25,7 @@ from otklik.clients.models import (
     Client,
 )
 from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.throttle import one_time_code, retry_message
 from otklik.orders import pdf
 from otklik.orders.models import (
     DocumentKind,
@@ -36,7 +38,6 @@ from otklik.orders.models import (
 from otklik.orders.services.common import (
     CODE_MAX_ATTEMPTS,
     CODE_REQUESTS_PER_IP,
-    CODE_REQUESTS_PER_ORDER,
     CODE_TTL,
     WRONG_CODES_PER_IP,
     DocumentDamaged,
@@ -48,6 +49,7 @@ from otklik.orders.services.common import (
     _event,
     _ip,
     _order_pdf,
+    _pacing,
     _tell_staff,
     document_read,
     document_store,
@@ -93,23 +95,25 @@ def order_signing_code_request(
 
     _own(client, order)
     _waiting_for_signature(order)
-    over_order = _attempts.hit("code-order", str(order.pk)) > CODE_REQUESTS_PER_ORDER
-    over_ip = _attempts.hit("code-ip", ip or "-") > CODE_REQUESTS_PER_IP
-    if over_order or over_ip:
+    now = now or timezone.now()
+    verdict = _attempts.check("code-ip", ip or "-", CODE_REQUESTS_PER_IP, now=now)
+    if verdict.allowed:
+        verdict = _pacing.check("code-order", str(order.pk), now=now)
+    if not verdict.allowed:
         raise Throttled(
-            {"code": _("Too many codes requested. Try again in %(m)d minutes.") % {"m": 15}}
+            {"code": _("Too many codes requested.") + " " + retry_message(verdict.retry_at)},
+            retry_at=verdict.retry_at,
         )
     channel, address = "sms", _client_address(client, ChannelKind.PHONE)
     if not address:
         channel, address = "email", _client_address(client, ChannelKind.EMAIL)
     if not address:
         raise ServiceError({"code": _("We have no phone or e-mail to send the code to.")})
-    now = now or timezone.now()
     with transaction.atomic():
         OrderSigningCode.objects.filter(
             order=order, used_at__isnull=True, expires_at__gt=now
         ).update(expires_at=now)
-        code = f"{secrets.randbelow(10**6):06d}"
+        code = one_time_code()
         salt = secrets.token_hex(16)
         row = OrderSigningCode.objects.create(
             order=order,
@@ -141,6 +145,8 @@ def order_signing_code_request(
             client=client,
             case=order.case,
             payload={"kind": "order_signing_code", "secret": True, "order_id": order.pk},
+            secret=code,
+            secret_ttl=CODE_TTL,
         )
         _event(order, OrderEventKind.CODE_SENT, now, by_client=True, detail=channel, ip=_ip(ip))
     return SigningChallenge(
@@ -151,8 +157,41 @@ def order_signing_code_request(
     )
 
 
+def order_signing_code_reissue(
+    *, order: Order, now: datetime | None = None
+) -> tuple[OrderSigningCode, str]:
+    """A fresh code for the order's waiting signing code, returned, not sent (demo aid).
+
+    Like `portal.services.portal_code_reissue`: the code that was sent cannot be read
+    back (hashed; the message masked), so `manage.py order_signing_code` replaces the
+    latest unused code by a new one, which the open signing page accepts.
+    """
+    now = now or timezone.now()
+    _waiting_for_signature(order)
+    row = (
+        OrderSigningCode.objects.filter(order=order, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if row is None:
+        raise ServiceError(
+            {
+                "code": _(
+                    "No signing code is waiting for this order: the client asks for one on "
+                    "the order's page in the personal cabinet first."
+                )
+            }
+        )
+    code, salt = one_time_code(), secrets.token_hex(16)
+    OrderSigningCode.objects.filter(pk=row.pk).update(
+        code_hash=_code_hash(salt, code), salt=salt, attempts=0, expires_at=now + CODE_TTL
+    )
+    row.refresh_from_db()
+    return row, code
+
+
 def _refuse(order: Order, row: OrderSigningCode | None, ip: str, message: str, now) -> None:
-    _attempts.hit("wrong-code-ip", ip or "-")
+    _attempts.hit("wrong-code-ip", ip or "-", now=now)
     _event(
         order,
         OrderEventKind.CODE_REFUSED,
@@ -182,9 +221,11 @@ def order_sign(
     """
     now = now or timezone.now()
     _own(client, order)
-    if _attempts.peek("wrong-code-ip", ip or "-") >= WRONG_CODES_PER_IP:
+    if _attempts.peek("wrong-code-ip", ip or "-", now=now) >= WRONG_CODES_PER_IP:
+        retry_at = _attempts.window_end(now=now)
         raise Throttled(
-            {"code": _("Too many wrong codes. Try again in %(m)d minutes.") % {"m": 15}}
+            {"code": _("Too many wrong codes.") + " " + retry_message(retry_at, now=now)},
+            retry_at=retry_at,
         )
     _waiting_for_signature(order)
     entered = "".join((code or "").split())

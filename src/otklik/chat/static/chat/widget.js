@@ -359,7 +359,7 @@
       } else if (polling) {
         api(state.id + "/messages/", { method: "POST", json: item }).then(function (j) {
           acked(j); render(j.message);
-        }).catch(function (e) { if (e.status === 400 || e.status === 409) { failed(item.client_msg_id, firstError(e)); } });
+        }).catch(function (e) { if (e.status === 400 || e.status === 409 || e.status === 429) { failed(item.client_msg_id, firstError(e)); } });
       }
     });
   }
@@ -381,7 +381,8 @@
     var item = { client_msg_id: uid(), body: text };
     state.outbox.push(item); save();
     renderPending(item);
-    start().then(function () { if (ws && ready) { flush(); } else { connect(); if (polling) { flush(); } } });
+    start().then(function () { if (ws && ready) { flush(); } else { connect(); if (polling) { flush(); } } })
+      .catch(function (e) { if (e.status === 429) { failed(item.client_msg_id, firstError(e)); } else { errorEl.textContent = T.offline; } });
   }
   var typingTimer = null;
   function showTyping() {
@@ -399,7 +400,7 @@
   function openPanel() {
     panel.classList.add("open");
     launcher.style.display = "none";
-    start().then(connect).catch(function () { errorEl.textContent = T.offline; });
+    start().then(connect).catch(function (e) { errorEl.textContent = (e && e.status === 429 && firstError(e)) || T.offline; });
     input.focus();
     markRead();
   }

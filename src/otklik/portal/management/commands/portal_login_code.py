@@ -1,35 +1,34 @@
-"""`manage.py portal_login_code <phone or e-mail>`: the latest login code message (demo aid).
+"""`manage.py portal_login_code <phone or e-mail>`: a fresh login code for a waiting login.
 
-Login codes reach clients only through the outbox (SMS or e-mail); in a demo without an
-SMS gateway, whoever runs the server reads the message here. It needs shell and database
-access, which already give the outbox, so it reveals nothing new. The code is never logged.
+Codes are stored only as keyed hashes and the sent message keeps the code only encrypted
+until delivery (then masked), so the code that was sent cannot be read back. In a demo
+without an SMS gateway the tester asks for a code on /portal/login/, then runs this: the
+waiting code is replaced by a new one, printed here, which the open login page accepts.
+It needs shell and database access on the server; the code is printed, never logged.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from otklik.common.errors import ServiceError
-from otklik.notifications.models import Outbox
-from otklik.portal.services import identifier_normalize
+from otklik.portal.services import portal_code_reissue
 
 
 class Command(BaseCommand):
-    help = "Print the latest portal login code message sent to a phone or e-mail (demo aid)."
+    help = (
+        "Replace the waiting portal login code of a phone or e-mail by a fresh one and "
+        "print it (demo and support aid; ask for a code on /portal/login/ first)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("identifier", help="Phone (+7 912 574-03-61) or e-mail")
 
     def handle(self, *args, identifier, **options):
         try:
-            _kind, address = identifier_normalize(identifier)
+            row, code = portal_code_reissue(identifier=identifier)
         except ServiceError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        row = (
-            Outbox.objects.filter(key__startswith="portal-login-code:", address__iexact=address)
-            .order_by("-created_at", "-id")
-            .first()
+        minutes = max(int((row.expires_at - timezone.now()).total_seconds() // 60), 1)
+        self.stdout.write(
+            f"Login code: {code} (valid {minutes} min, once; the code sent earlier no longer works)"
         )
-        if row is None:
-            raise CommandError("No login code was sent to this address.")
-        age = int((timezone.now() - row.created_at).total_seconds() // 60)
-        self.stdout.write(f"{row.body}\n(sent {age} min ago by {row.channel})")
