@@ -43,6 +43,7 @@ SUPERUSER_DENIED: dict[str, set[str]] = {
     "audit.auditrecord": {"add", "delete"},
     "notifications.outbox": {"add"},
     "sla.deadline": {"add", "delete"},
+    "retention.retentionrun": {"add", "delete"},
 }
 #: Roles without admin access: every page sends them to the admin's login.
 NO_ADMIN = ("alice", "olga", "tom", "pavel", "anonymous")
