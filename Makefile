@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Find a Python 3.12: pyenv's shim, python3.12 on PATH, or python3 if it is 3.12.
 BOOTSTRAP_PY := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: run test lint format check install locales clean
+.PHONY: run test lint format check install locales secrets clean
 
 $(STAMP): pyproject.toml
 	@$(BOOTSTRAP_PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required, found " + sys.version' 
@@ -19,12 +19,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-locales: $(STAMP)
+# This installation's own random secrets (SECRET_KEY, back-office HMAC secret, demo API
+# token) as files under var/, mode 0600, created once; a deployment sets them in its
+# environment instead (README, "Production"). Settings refuse to load without them.
+secrets: $(STAMP)
+	@$(PY) -m otklik.common.secrets
+
+locales: $(STAMP) secrets
 	$(PY) manage.py compile_locales
 
 # The demo back office answers on this same server, whatever PORT it runs on.
+# `make run` is development (DEBUG=1): the demo loader runs and prints its logins.
 run: export OTKLIK_BACKOFFICE_URL ?= http://127.0.0.1:$(PORT)/actions/demo-backoffice/
-run: install locales
+run: export DEBUG ?= 1
+run: install locales secrets
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	@# The background worker (job queue + periodic scans: outbox delivery, SLA deadlines)
@@ -36,7 +44,7 @@ run: install locales
 test: install locales
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install secrets
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

@@ -5,27 +5,54 @@ with nothing else installed; `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL
 Redis at scale.
 """
 
-import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from otklik.common.env import env_bool, env_int, env_list, env_str
-from otklik.common.keyfile import read_or_create_key
+from otklik.common.secrets import ensure_install_secrets, read_secret
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(env_str("OTKLIK_VAR_DIR", str(PROJECT_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("OTKLIK_REQUIRE_SECRET_KEY", False):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    # A development-only key; deployments set SECRET_KEY (see README).
-    SECRET_KEY = "otklik-insecure-development-key-change-me"  # noqa: S105
+
+# --- Secrets (security review, issue 10 finding 3) -------------------------------------
+# Each secret has its own setting, read from NAME, from the file NAME_FILE names, or from
+# this installation's var/<file> (otklik.common.secrets). None is derived from another,
+# and there is no built-in fallback: outside development (DEBUG=1) a missing secret stops
+# the process at start-up. In development the per-install files are created on first use
+# (`make run` creates them too), random and readable only by their owner.
+if DEBUG:
+    ensure_install_secrets(var_dir=VAR_DIR)
+SECRET_KEY = read_secret("SECRET_KEY", var_dir=VAR_DIR)
+# Signs the calls to the back office (HMAC-SHA256; see otklik.actions.backoffice).
+OTKLIK_BACKOFFICE_SECRET = read_secret("OTKLIK_BACKOFFICE_SECRET", var_dir=VAR_DIR)
+# The demo operator's API token that `load_demo` prints; empty: a random one, shown once.
+OTKLIK_DEMO_API_TOKEN = read_secret("OTKLIK_DEMO_API_TOKEN", var_dir=VAR_DIR)
+# Messages carrying a one-time code keep their full text only encrypted with this key
+# (Fernet; any string, hashed to a key) until delivered or expired, then erase it; the
+# stored `body` shows the code masked. The same value on every web and worker machine.
+OTKLIK_OUTBOX_SECRET_KEY = read_secret("OTKLIK_OUTBOX_SECRET_KEY", var_dir=VAR_DIR)
+# Staff authenticators' (TOTP) secrets are stored encrypted with this key.
+OTKLIK_TOTP_SECRET_KEY = read_secret("OTKLIK_TOTP_SECRET_KEY", var_dir=VAR_DIR)
+for _name, _value in (
+    ("SECRET_KEY", SECRET_KEY),
+    ("OTKLIK_BACKOFFICE_SECRET", OTKLIK_BACKOFFICE_SECRET),
+    ("OTKLIK_OUTBOX_SECRET_KEY", OTKLIK_OUTBOX_SECRET_KEY),
+    ("OTKLIK_TOTP_SECRET_KEY", OTKLIK_TOTP_SECRET_KEY),
+):
+    if not _value:
+        raise ImproperlyConfigured(
+            f"{_name} is not set. Set {_name} (or {_name}_FILE) in the environment; "
+            f"`make run` creates a random one for a local install ({VAR_DIR}). "
+            "Outside development (DEBUG=1) there is no default."
+        )
+# --- end of secrets ----------------------------------------------------------------------
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -74,6 +101,9 @@ MIDDLEWARE = [
     "otklik.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Security review (issue 10 finding 9): CSP header, and no-store on dynamic pages.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "otklik.common.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "otklik.urls"
@@ -91,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -196,8 +227,38 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Transport and browser security (security review, issue 10 finding 9) --------------
+# Off by default so `make run` works over plain http on 127.0.0.1; a deployment behind
+# TLS turns them on (README, "Production": `manage.py check --deploy` is then clean).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" — only if the proxy
+# always sets (and overwrites) that header.
+_proxy_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be '<META name>,<value>'")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
+SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy (Django's own middleware): scripts and styles from this server
+# only, the few inline scripts carry the per-response nonce ({{ csp_nonce }}); no
+# 'unsafe-inline', no eval. connect-src 'self' covers the chat's and live updates' ws(s).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# --- end of transport and browser security ---------------------------------------------
 
 # Page size of queue and API lists; the API lets a caller ask for up to API_MAX_PAGE_SIZE.
 QUEUE_PAGE_SIZE = env_int("OTKLIK_QUEUE_PAGE_SIZE", 50)
@@ -307,16 +368,11 @@ KNOWLEDGE_REFRESHER_WEEKS = env_int("OTKLIK_KNOWLEDGE_REFRESHER_WEEKS", 8)
 KNOWLEDGE_REFRESHER_SIZE = env_int("OTKLIK_KNOWLEDGE_REFRESHER_SIZE", 5)
 
 # Operator actions: signed webhooks to the back office (default: the demo back office
-# served by Otklik itself at /actions/demo-backoffice/). The shared secret signs every call
-# (HMAC-SHA256); without OTKLIK_BACKOFFICE_SECRET one is derived from SECRET_KEY, which is
-# enough for the demo back office on the same server. Failed calls retry with backoff
+# served by Otklik itself at /actions/demo-backoffice/). OTKLIK_BACKOFFICE_SECRET (see
+# "Secrets" above) signs every call (HMAC-SHA256). Failed calls retry with backoff
 # starting at OTKLIK_BACKOFFICE_BACKOFF_SECONDS (×4, capped) until MAX_ATTEMPTS.
 OTKLIK_BACKOFFICE_URL = env_str(
     "OTKLIK_BACKOFFICE_URL", "http://127.0.0.1:8000/actions/demo-backoffice/"
-)
-OTKLIK_BACKOFFICE_SECRET = (
-    env_str("OTKLIK_BACKOFFICE_SECRET", "")
-    or hashlib.sha256(f"{SECRET_KEY}:otklik-backoffice".encode()).hexdigest()
 )
 OTKLIK_BACKOFFICE_TIMEOUT = env_int("OTKLIK_BACKOFFICE_TIMEOUT", 10)
 OTKLIK_BACKOFFICE_MAX_ATTEMPTS = env_int("OTKLIK_BACKOFFICE_MAX_ATTEMPTS", 6)
@@ -347,20 +403,6 @@ OUTBOX_LEASE_SECONDS = env_int("OTKLIK_OUTBOX_LEASE_SECONDS", 120)
 OUTBOX_MAX_ATTEMPTS = env_int("OTKLIK_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_BACKOFF_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_SECONDS", 30)
 OUTBOX_BACKOFF_MAX_SECONDS = env_int("OTKLIK_OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600)
-
-# --- Keys of their own (not derived from SECRET_KEY): outbox one-time codes, staff TOTP --
-# Messages carrying a one-time code keep their full text only encrypted with this key
-# (Fernet; any string, hashed to a key) until delivered or expired, then erase it; the
-# stored `body` shows the code masked. Deployments set OTKLIK_OUTBOX_SECRET_KEY (the same
-# value on every web and worker machine). Without it, a random key is created once per
-# install in var/outbox-secret.key (mode 0600), which suits one machine (`make run`).
-OTKLIK_OUTBOX_SECRET_KEY = env_str("OTKLIK_OUTBOX_SECRET_KEY", "") or read_or_create_key(
-    VAR_DIR / "outbox-secret.key"
-)
-# Staff authenticators' (TOTP) secrets are stored encrypted with this key; same rules.
-OTKLIK_TOTP_SECRET_KEY = env_str("OTKLIK_TOTP_SECRET_KEY", "") or read_or_create_key(
-    VAR_DIR / "totp-secret.key"
-)
 
 # E-mail (Django 6.1 MAILERS). The embedded default writes each message to a file under
 # var/mail, so `make run` needs no SMTP server; EMAIL_BACKEND=smtp sends through

@@ -23,6 +23,12 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def development(settings):
+    """`make run` is development (DEBUG=1): the demo with its memorable logins."""
+    settings.DEBUG = True
+
+
 def load_demo() -> str:
     out = StringIO()
     call_command("load_demo", stdout=out)

@@ -4,7 +4,7 @@ from otklik.knowledge.models import Acknowledgement, CasePin, RefresherDigest
 
 
 def test_demo_knowledge_is_loaded_with_the_demo_and_idempotent(db):
-    demo_load()  # the demo loader runs load_demo_knowledge() itself
+    demo_load(force=True)  # the demo loader runs load_demo_knowledge() itself
     assert CasePin.objects.exists() and Acknowledgement.objects.exists()
     assert Acknowledgement.objects.filter(acknowledged_at__isnull=True).exists()
     assert not CasePin.objects.filter(case__is_open=True).exists()

@@ -206,6 +206,7 @@ def clients_create(
             if manager is None:
                 raise ServiceError({"personal_manager_id": _("No such active user.")})
         client = client_create(
+            actor=user,
             last_name=payload.last_name,
             first_name=payload.first_name,
             patronymic=payload.patronymic,
@@ -256,6 +257,7 @@ def clients_products_create(
             if parent is None:
                 raise ServiceError({"parent_id": _("The client has no such product.")})
         product = product_create(
+            actor=user,
             client=client,
             kind=payload.kind,
             name=payload.name,

@@ -2,7 +2,7 @@
 
 Every refused request answers `{"detail": [{"loc": [...], "msg": ..., "type": ..., "field": ...}]}`
 (422, or 409 for a conflict) whether pydantic rejected the input or a service refused it;
-401 and 404 answer `{"detail": "<message>"}`.
+401, 404 and 403 (the caller's role may not do this) answer `{"detail": "<message>"}`.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -13,7 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from otklik.common.errors import ConflictError
+from otklik.common.errors import ConflictError, NotAllowed
 
 
 def _field_of(loc: list) -> str:
@@ -56,6 +56,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(request, error_body(items), status=422)
 
     def service_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        if isinstance(exc, NotAllowed):  # a role rule, the same the workspace applies
+            return api.create_response(request, {"detail": " ".join(exc.messages)}, status=403)
         status = 409 if isinstance(exc, ConflictError) else 422
         return api.create_response(
             request, error_body(service_error_items(request, exc)), status=status

@@ -84,9 +84,15 @@ def case_visible_to(*, user: User, case: Case) -> bool:
     )
 
 
+def can_open_cases(*, user: User) -> bool:
+    """Front-line staff open cases; specialists answer what is handed to their department
+    (a case a specialist opened would have no owner and no team, and he could not see it)."""
+    return user.role != Role.SPECIALIST or user.is_superuser
+
+
 def can_edit_case(*, user: User, case: Case) -> bool:
     """Specialists answer through handoffs; everybody else who sees a case may work it."""
-    return user.role != Role.SPECIALIST or user.is_superuser
+    return can_open_cases(user=user)
 
 
 SORTS = {

@@ -23,9 +23,9 @@ from otklik.cases.models import (
     Priority,
     Topic,
 )
-from otklik.cases.selectors import can_edit_case
+from otklik.cases.selectors import can_edit_case, can_open_cases
 from otklik.clients.models import ChannelKind, Client
-from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.errors import ConflictError, NotAllowed, ServiceError
 from otklik.common.redaction import redact
 
 MAX_SUBJECT = 300
@@ -93,7 +93,7 @@ def _check_subject(subject: str) -> str:
 
 def _require_editor(actor: User, case: Case) -> None:
     if not can_edit_case(user=actor, case=case):
-        raise ServiceError(
+        raise NotAllowed(
             {"case": _("Department specialists answer through the handoff, not on the case.")}
         )
 
@@ -213,6 +213,10 @@ def cases_open(
     from otklik.sla.services import plan_case_clocks, start_planned_clocks  # sla imports cases
 
     now = now or timezone.now()
+    if actor is not None and not can_open_cases(user=actor):
+        raise NotAllowed(
+            {"case": _("Department specialists answer through the handoff, not on the case.")}
+        )
     prepared = []
     for position, draft in enumerate(drafts):
         try:
@@ -359,6 +363,14 @@ def case_update(*, actor: User, case: Case, now: datetime | None = None, **chang
         changes["priority"] = _check_priority(changes["priority"])
     if "topic" in changes and changes["topic"] is not None and not changes["topic"].is_active:
         raise ServiceError({"topic_id": _("This topic is archived.")})
+    owner = changes.get("owner")
+    if owner is not None and owner.pk != case.owner_id:
+        team = changes.get("team", case.team)
+        if owner.role == Role.SPECIALIST or team is None or owner.team_id != team.pk:
+            # The workspace offers exactly these people (case_owner_choices).
+            raise ServiceError(
+                {"owner_id": _("The owner must be front-line staff of the case's team.")}
+            )
     changed = []
     for name, new in changes.items():
         old = getattr(case, name)

@@ -31,6 +31,12 @@ def clients_visible_q(user: User) -> Q:
     return Q()
 
 
+def can_register_clients(*, user: User) -> bool:
+    """Front-line staff register clients and their products; department specialists work
+    only what is handed to them (the same rule in the workspace and the API)."""
+    return user.is_active and (user.role != Role.SPECIALIST or user.is_superuser)
+
+
 def client_get_for_user(*, user: User, client_id: int) -> Client:
     """Return the client if `user` may see them, else raise 404 (never reveal existence)."""
     client = (

@@ -18,7 +18,7 @@ from otklik.clients.models import (
     Restriction,
 )
 from otklik.clients.product_details import validate_details
-from otklik.common.errors import ServiceError
+from otklik.common.errors import NotAllowed, ServiceError
 from otklik.common.phones import phone_digits
 from otklik.common.text import normalize
 
@@ -58,6 +58,16 @@ def client_reindex(*, client: Client) -> None:
     )
 
 
+def _require_registrar(actor) -> None:
+    """`actor` None is the system itself (a chat visitor, the demo); staff need the role."""
+    from otklik.clients.selectors import can_register_clients
+
+    if actor is not None and not can_register_clients(user=actor):
+        raise NotAllowed(
+            {"client": _("Department specialists do not register clients or products.")}
+        )
+
+
 def _require(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -78,8 +88,10 @@ def client_create(
     personal_manager=None,
     phones: list[str] | tuple[str, ...] = (),
     emails: list[str] | tuple[str, ...] = (),
+    actor=None,
 ) -> Client:
     """Create a client with their phones and e-mails, searchable at once."""
+    _require_registrar(actor)
     client = Client(
         last_name=_require(last_name, "last_name"),
         first_name=_require(first_name, "first_name"),
@@ -135,8 +147,10 @@ def product_create(
     provider: str = "",
     status: str = "active",
     opened_on: date | None = None,
+    actor=None,
 ) -> Product:
     """Add a product after validating its typed details; the number becomes searchable."""
+    _require_registrar(actor)
     if kind not in ProductKind.values:
         raise ServiceError({"kind": _("Unknown product kind «%(kind)s».") % {"kind": kind}})
     if parent is not None and parent.client_id != client.pk:

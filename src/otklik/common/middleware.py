@@ -17,3 +17,22 @@ class ExplicitLanguageOnlyMiddleware:
     def __call__(self, request: HttpRequest):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every page and API answer this server renders.
+
+    Staff pages, the portal and the API show personal data; no browser or proxy cache may
+    keep a copy (a shared PC in a branch, a back button after logout). Static files are
+    served before this by WhiteNoise and stay cacheable; a view that sets its own
+    Cache-Control keeps it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response

@@ -5,10 +5,9 @@ timelines are exactly what real use would produce. Names, numbers and companies 
 invented. Loading is idempotent: a second run finds the demo and changes nothing.
 """
 
-import hashlib
-import hmac
+import secrets
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -50,7 +49,8 @@ class DemoLogin:
     superuser: bool = False
 
 
-# Memorable logins; the password is always "otklik-" + the login.
+# Memorable logins for development; the password is always "otklik-" + the login. In
+# production (load_demo --force) the accounts get random passwords instead.
 DEMO_STAFF: tuple[DemoLogin, ...] = (
     DemoLogin(Role.OPERATOR, "operator", "otklik-operator", "Анна", "Морозова", team=BANK_CHAT),
     DemoLogin(Role.OPERATOR, "chat", "otklik-chat", "Игорь", "Смирнов", team=BANK_CHAT),
@@ -99,20 +99,27 @@ def demo_is_loaded() -> bool:
     )
 
 
-def demo_api_token_raw() -> str:
-    """The demo operator's API token, derived from SECRET_KEY so every run can print it.
+class DemoRefused(Exception):
+    """The demo was asked for outside development without being forced."""
 
-    Only for the demo: a deployment with its own SECRET_KEY gets a token nobody else
-    knows, and real integrations use `api_token_create` (random, shown once).
+
+def demo_api_token_raw() -> str:
+    """The demo operator's API token as configured for this installation, or "".
+
+    OTKLIK_DEMO_API_TOKEN (a random per-install file under var/ for `make run`), so every
+    run can print it. Nothing is derived from SECRET_KEY; real integrations use
+    `api_token_create` (random, shown once).
     """
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), b"otklik-demo-operator-token", hashlib.sha256
-    ).hexdigest()
-    return f"otk_demo{digest[:40]}"
+    return settings.OTKLIK_DEMO_API_TOKEN
 
 
 def _demo_token_ensure(user: User) -> str:
+    """The demo token to print: the configured one, or a random one made and shown once."""
     raw = demo_api_token_raw()
+    if not raw:
+        if ApiToken.objects.filter(user=user, name=DEMO_INTEGRATION_NAME).exists():
+            return ""  # random, shown when it was created
+        raw = ApiToken.generate()[0]
     ApiToken.objects.get_or_create(
         key_hash=ApiToken.hash(raw),
         defaults={"user": user, "name": DEMO_INTEGRATION_NAME, "prefix": raw[4:12]},
@@ -120,12 +127,33 @@ def _demo_token_ensure(user: User) -> str:
     return raw
 
 
-def _staff_ensure(ref: Reference) -> dict[str, User]:
+def _staff_ensure(ref: Reference, *, random_passwords: bool) -> tuple[dict[str, User], dict]:
+    """The demo staff, created if missing; returns them and the passwords to print.
+
+    With `random_passwords` (production) every account gets a random password, printed
+    this once, and an account still on its fixed demo password gets a new one: the
+    memorable passwords must never exist in a production database.
+    """
     existing = {u.username: u for u in User.objects.filter(username__in=_logins())}
     missing = [spec for spec in DEMO_STAFF if spec.login not in existing]
+    shown: dict[str, str] = {}
+    if random_passwords:
+        fixed = [s for s in DEMO_STAFF if s.login in existing]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            still_fixed = list(
+                pool.map(lambda spec: existing[spec.login].check_password(spec.password), fixed)
+            )
+        for spec, is_fixed in zip(fixed, still_fixed, strict=True):
+            if is_fixed:
+                shown[spec.login] = secrets.token_urlsafe(12)
+                existing[spec.login].set_password(shown[spec.login])
+                existing[spec.login].save(update_fields=["password"])
+        shown.update({spec.login: secrets.token_urlsafe(12) for spec in missing})
+    else:
+        shown.update({spec.login: spec.password for spec in DEMO_STAFF})
     # Password hashing is deliberately slow (PBKDF2); hash in parallel, hashlib frees the GIL.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        hashes = list(pool.map(lambda spec: make_password(spec.password), missing))
+        hashes = list(pool.map(lambda spec: make_password(shown[spec.login]), missing))
     for spec, password in zip(missing, hashes, strict=True):
         existing[spec.login] = User.objects.create(
             username=spec.login,
@@ -139,7 +167,12 @@ def _staff_ensure(ref: Reference) -> dict[str, User]:
             is_staff=spec.superuser,
             is_superuser=spec.superuser,
         )
-    return existing
+    return existing, shown
+
+
+def _logins_shown(shown: dict[str, str]) -> tuple[DemoLogin, ...]:
+    """The demo logins with the password to print ("" when it is not shown again)."""
+    return tuple(replace(spec, password=shown.get(spec.login, "")) for spec in DEMO_STAFF)
 
 
 def _logins() -> list[str]:
@@ -147,16 +180,29 @@ def _logins() -> list[str]:
 
 
 @transaction.atomic
-def demo_load(*, now: datetime | None = None, seed: int = 2024) -> DemoResult:
-    """Load the demo unless it is there already; always return the logins and token."""
+def demo_load(*, now: datetime | None = None, seed: int = 2024, force: bool = False) -> DemoResult:
+    """Load the demo unless it is there already; always return the logins and token.
+
+    Only in development (DEBUG=1) unless `force`; forced outside development, the demo
+    accounts get random passwords, returned (to print) only when they are set.
+    """
+    if not settings.DEBUG and not force:
+        raise DemoRefused(
+            "The demo runs only in development (DEBUG=1). To load it anyway use "
+            "`load_demo --force` (or OTKLIK_DEMO_FORCE=1): its accounts then get random "
+            "passwords, printed once."
+        )
+    random_passwords = not settings.DEBUG
     ref = reference_data_ensure()
     if demo_is_loaded():
-        staff = _staff_ensure(ref)
+        staff, shown = _staff_ensure(ref, random_passwords=random_passwords)
         demo_extras_load(staff=staff)
         return DemoResult(
-            created=False, logins=DEMO_STAFF, token=_demo_token_ensure(staff["operator"])
+            created=False,
+            logins=_logins_shown(shown),
+            token=_demo_token_ensure(staff["operator"]),
         )
-    staff = _staff_ensure(ref)
+    staff, shown = _staff_ensure(ref, random_passwords=random_passwords)
     token = _demo_token_ensure(staff["operator"])
     builder = DemoBuilder(ref=ref, staff=staff, now=now or timezone.now(), seed=seed)
     clients_before, cases_before = Client.objects.count(), Case.objects.count()
@@ -164,7 +210,7 @@ def demo_load(*, now: datetime | None = None, seed: int = 2024) -> DemoResult:
     demo_extras_load(staff=staff)
     return DemoResult(
         created=True,
-        logins=DEMO_STAFF,
+        logins=_logins_shown(shown),
         token=token,
         clients=Client.objects.count() - clients_before,
         cases=Case.objects.count() - cases_before,

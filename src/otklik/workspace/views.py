@@ -28,6 +28,7 @@ from otklik.cases.models import CaseStatus, MessageVisibility, Priority
 from otklik.cases.selectors import (
     QueueFilters,
     can_edit_case,
+    can_open_cases,
     case_get_for_user,
     case_owner_choices,
     case_queue,
@@ -207,6 +208,7 @@ def _render_card(
         "intake_channels": [(c.value, c.label) for c in INTAKE_CHANNELS],
         "channels": ChannelKind.choices,
         "current_channel": channel,
+        "can_open_cases": can_open_cases(user=request.user),
         "editable_case_ids": {
             c.pk for c in card.open_cases if can_edit_case(user=request.user, case=c)
         },
@@ -214,7 +216,7 @@ def _render_card(
         "can_review_access": request.user.sees_everything,
     }
     intake = request.GET.get("intake", "")
-    if intake in ChannelKind.values:
+    if intake in ChannelKind.values and context["can_open_cases"]:
         context.update(_intake_context(card.client, intake))
     context.update(extra or {})
     return render(request, "workspace/client_card.html", context, status=status)
@@ -254,6 +256,8 @@ def identifiers_reveal(request: HttpRequest, client_id: int) -> HttpResponse:
 def intake_form(request: HttpRequest, client_id: int) -> HttpResponse:
     """The inline "new case" form for one channel (an htmx fragment)."""
     client = client_get_for_user(user=request.user, client_id=client_id)
+    if not can_open_cases(user=request.user):
+        raise PermissionDenied
     channel = request.GET.get("channel", ChannelKind.PHONE)
     if channel not in ChannelKind.values:
         channel = ChannelKind.PHONE
@@ -269,6 +273,8 @@ def intake_form(request: HttpRequest, client_id: int) -> HttpResponse:
 def intake_submit(request: HttpRequest, client_id: int) -> HttpResponse:
     """Register the contact and open a new case with it, then go to the case."""
     client = client_get_for_user(user=request.user, client_id=client_id)
+    if not can_open_cases(user=request.user):
+        raise PermissionDenied
     post = request.POST
     channel = post.get("channel", "")
     values = {k: post.get(k, "") for k in ("subject", "topic", "priority", "summary")}
@@ -436,8 +442,9 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
             case_services.case_update(actor=request.user, case=case, **changes)
         except ServiceError as exc:
             errors = _errors(exc)
-            if "topic_id" in errors:
-                errors["topic"] = errors.pop("topic_id")
+            for api_name, name in (("topic_id", "topic"), ("owner_id", "owner")):
+                if api_name in errors:
+                    errors[name] = errors.pop(api_name)
         else:
             messages.success(request, _("Case saved."))
             return _redirect(request, reverse("workspace:case_detail", args=[case.pk]))

@@ -109,8 +109,18 @@
     ".rate textarea{width:100%;height:56px}",
     ".error{color:#b3261e;font-size:12px;padding:0 12px}"
   ].join("");
+  // A constructed stylesheet where the browser has one: no inline <style>, so the widget
+  // works under a strict Content-Security-Policy (ours, and the host site's).
+  var sheet = null;
+  try {
+    if (root !== host && "adoptedStyleSheets" in root) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      root.adoptedStyleSheets = [sheet];
+    }
+  } catch (e) { sheet = null; }
   root.innerHTML =
-    "<style>" + css + "</style>" +
+    (sheet ? "" : "<style>" + css + "</style>") +
     "<button class='launcher' type='button' part='launcher'></button>" +
     "<section class='panel' role='dialog' aria-modal='false'>" +
     "<header><h2></h2><span class='status'></span><button type='button' class='min'>×</button></header>" +
