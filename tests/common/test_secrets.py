@@ -66,11 +66,27 @@ def test_no_secret_is_derived_from_the_key(tmp_path):
     assert "OTKLIK_BACKOFFICE_SECRET is not set" in started.stderr
 
 
+def test_production_refuses_to_start_without_the_outbox_and_totp_keys(tmp_path):
+    started = _start(
+        tmp_path,
+        DEBUG="0",
+        SECRET_KEY="k" * 20 + "real-key-of-this-bank-0123456789",
+        OTKLIK_BACKOFFICE_SECRET="bo-secret",
+    )
+    assert started.returncode != 0
+    assert "OTKLIK_OUTBOX_SECRET_KEY is not set" in started.stderr
+
+
 def test_production_starts_with_its_secrets_from_the_environment_or_files(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text("from-a-mounted-secret-file-0123456789-abcdefghijklmnop\n")
     started = _start(
-        tmp_path, DEBUG="0", SECRET_KEY_FILE=str(key_file), OTKLIK_BACKOFFICE_SECRET="bo-secret"
+        tmp_path,
+        DEBUG="0",
+        SECRET_KEY_FILE=str(key_file),
+        OTKLIK_BACKOFFICE_SECRET="bo-secret",
+        OTKLIK_OUTBOX_SECRET_KEY="outbox-key",
+        OTKLIK_TOTP_SECRET_KEY="totp-key",
     )
     assert started.returncode == 0, started.stderr
     assert started.stdout.split() == [key_file.read_text().strip(), "bo-secret"]

@@ -319,11 +319,7 @@ def client_reachability(*, client: Client, user: User, now: datetime | None = No
     open it (that the client is on a call is reachability; which case it is about is not)."""
     live = client_live_channel(client=client, now=now)
     reference = ""
-    if (
-        live is not None
-        and live.case_id is not None
-        and case_visible_to(user=user, case=live.case)
-    ):
+    if live is not None and live.case_id is not None and case_visible_to(user=user, case=live.case):
         reference = live.case.reference
     return ClientReach(
         client=client,
