@@ -22,8 +22,8 @@ install: $(STAMP)
 locales: $(STAMP)
 	$(PY) manage.py compile_locales
 
-# The demo back office answers on this same server, whatever PORT it runs on.
-run: export OTKLIK_BACKOFFICE_URL ?= http://127.0.0.1:$(PORT)/actions/demo-backoffice/
+# PORT is exported: the site's public URL (links in e-mails) and the demo back office
+# default to http://127.0.0.1:$(PORT)/, so they follow the port the server runs on.
 run: install locales
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
