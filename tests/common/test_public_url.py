@@ -22,7 +22,7 @@ def _settings_under(env: dict) -> list[str]:
     }
     # The package under test, not whichever checkout the virtualenv's editable install names.
     clean["PYTHONPATH"] = str(Path(otklik.__file__).resolve().parents[1])
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
