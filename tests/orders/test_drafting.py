@@ -113,9 +113,7 @@ def test_the_case_page_shows_the_draft_form_with_a_preview(cast, story_case, cli
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
 
 
-def test_drafting_through_the_view_sends_it_to_the_portal(
-    cast, story_case, client, igor, settings
-):
+def test_drafting_through_the_view_sends_it_to_the_portal(cast, story_case, client, igor, settings):
     settings.OTKLIK_PUBLIC_URL = "http://127.0.0.1:8811/"
     client.force_login(cast.olga)
     response = client.post(

@@ -34,16 +34,9 @@ from otklik.actions.selectors import (
     product_facts,
 )
 from otklik.audit.services import audit_record
-from otklik.cases.models import (
-    AuthorKind,
-    Case,
-    CaseEvent,
-    EventKind,
-    Interaction,
-    MessageVisibility,
-)
+from otklik.cases.labels import run_marker
+from otklik.cases.models import Case, CaseEvent, EventKind, Interaction
 from otklik.cases.selectors import can_edit_case
-from otklik.cases.services import message_add
 from otklik.clients.models import (
     ChannelKind,
     Client,
@@ -73,7 +66,11 @@ class ActionDenied(ServiceError):
         self.decision = decision
 
 
-def _case_event(case: Case | None, actor, field: str, value: str, now: datetime) -> None:
+def _case_event(
+    case: Case | None, actor, field: str, value: str, now: datetime, run: ActionRun | None = None
+) -> None:
+    """A history row; a run's rows share `old_value` = run_marker(run) so the case history
+    shows one entry per action (its latest state), not one per step."""
     if case is None:
         return
     CaseEvent.objects.create(
@@ -81,6 +78,7 @@ def _case_event(case: Case | None, actor, field: str, value: str, now: datetime)
         actor=actor,
         kind=EventKind.ACTION,
         field=field[:40],
+        old_value=run_marker(run) if run is not None else "",
         new_value=value[:300],
         created_at=now,
     )
@@ -282,7 +280,9 @@ def _start(
         request=request,
         detail=f"{action.code} on {channel} by rule #{decision.rule_id}: {data}",
     )
-    _case_event(case, actor, action.code, _("requested: %(name)s") % {"name": action.name}, now)
+    _case_event(
+        case, actor, action.code, _("requested: %(name)s") % {"name": action.name}, now, run=run
+    )
     if action.executor == ExecutorKind.WEBHOOK:
         webhook_queue(
             key=f"action:{run.pk}",
@@ -417,15 +417,9 @@ def _finish(run: ActionRun, status: str, result: dict, now: datetime) -> None:
         detail=f"{run.action.code}: {text}",
     )
     if run.case is not None:
-        _case_event(run.case, None, run.action.code, text, now)
-        message_add(
-            actor=None,
-            case=run.case,
-            body=text.strip(),
-            visibility=MessageVisibility.INTERNAL,
-            author_kind=AuthorKind.SYSTEM,
-            now=now,
-        )
+        # One history row that replaces the "requested" one in the case history (same run);
+        # no separate system note: it said the same thing a third time.
+        _case_event(run.case, run.actor, run.action.code, text.strip(), now, run=run)
     if run.actor_id:
         publish(
             user_ids=[run.actor_id],

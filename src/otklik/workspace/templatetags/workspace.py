@@ -8,7 +8,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from otklik.cases.labels import EVENT_FIELD_LABELS
+from otklik.cases.labels import event_field_label
 from otklik.cases.models import Case, CaseStatus, EventKind
 from otklik.clients.models import ChannelKind
 from otklik.clients.product_details import FUND_TYPE_LABELS
@@ -70,11 +70,13 @@ def event_change(event) -> dict:
         old, new = status_label(old), status_label(new)
     elif event.kind == EventKind.INTERACTION_LINKED:
         new = channel_label(new)
+    elif event.kind == EventKind.ACTION:
+        old = ""  # the run's marker (cases/labels.py), not a value the reader needs
     elif event.kind == EventKind.FIELD_CHANGED and event.field:
         try:
             field_label = str(Case._meta.get_field(event.field).verbose_name)
         except FieldDoesNotExist:  # recorded by another app (see cases/labels.py)
-            field_label = str(EVENT_FIELD_LABELS.get(event.field, event.field))
+            field_label = event_field_label(event.field)
     return {"field": field_label, "old": old, "new": new}
 
 
