@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from otklik.cases.labels import event_field_label
 from otklik.cases.models import Case, CaseStatus, EventKind
 from otklik.clients.models import ChannelKind
-from otklik.clients.product_details import FUND_TYPE_LABELS
+from otklik.clients.product_details import (
+    FUND_TYPE_LABELS,
+    provider_label,
+    service_label,
+    service_parameter_label,
+)
 from otklik.common.phones import format_phone
 
 register = template.Library()
@@ -28,6 +33,11 @@ COURT_STATUS_LABELS = {
 @register.filter
 def fund_type_label(code: str) -> str:
     return FUND_TYPE_LABELS.get(code, code)
+
+
+register.filter("provider_label", provider_label)
+register.filter("service_label", service_label)
+register.filter("service_parameter_label", service_parameter_label)
 
 
 @register.filter
