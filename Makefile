@@ -2,6 +2,7 @@
 PYTHON_VERSION := $(shell cat .python-version)
 PORT ?= 8000
 export PORT
+WORKER_VERBOSITY ?= 1
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Find a Python 3.12: pyenv's shim, python3.12 on PATH, or python3 if it is 3.12.
 BOOTSTRAP_PY := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: run test lint format check install locales clean
+.PHONY: run test lint format check install locales clean logins
 
 $(STAMP): pyproject.toml
 	@$(BOOTSTRAP_PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required, found " + sys.version' 
@@ -29,9 +30,15 @@ run: install locales
 	$(PY) manage.py load_demo
 	@# The background worker (job queue + periodic scans: outbox delivery, SLA deadlines)
 	@# runs next to the server and stops with it (trap), or by itself if make dies.
-	@$(PY) manage.py run_worker --exit-with-parent & WORKER=$$!; \
-	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	@# The worker is quiet unless WORKER_VERBOSITY=2; the logins are printed again, last,
+	@# once the server is up (and on request: `make logins`).
+	@$(PY) manage.py run_worker --exit-with-parent --verbosity $(WORKER_VERBOSITY) & WORKER=$$!; \
+	(sleep 4; $(PY) manage.py demo_logins; echo; echo "Open http://127.0.0.1:$(PORT)/") & LOGINS=$$!; \
+	trap 'kill $$WORKER $$LOGINS 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+logins: install
+	@$(PY) manage.py demo_logins
 
 test: install locales
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -57,6 +57,19 @@ def test_load_demo_twice_creates_once_and_prints_logins_each_time():
     assert User.objects.get(username="admin").is_superuser
     assert set(User.objects.values_list("role", flat=True)) >= set(Role.values)
     assert api_token_authenticate(raw=token).username == "operator"
+    # ...and again on request (`make logins`), changing nothing.
+    again = StringIO()
+    call_command("demo_logins", stdout=again)
+    for spec in DEMO_STAFF:
+        assert re.search(rf"\b{spec.login}\s+{spec.password}\b", again.getvalue())
+    assert (Client.objects.count(), Case.objects.count(), Product.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_demo_logins_before_the_demo_says_how_to_load_it():
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    assert "load_demo" in out.getvalue() and not Client.objects.exists()
 
 
 @pytest.mark.django_db
