@@ -100,3 +100,11 @@ def query_with(request, **overrides) -> str:
         else:
             params[key] = value
     return "?" + urlencode(sorted(params.items()))
+
+
+@register.simple_tag
+def message_max_length() -> int:
+    """The longest note or reply the service accepts: the form refuses longer text itself."""
+    from otklik.cases.services import MAX_BODY
+
+    return MAX_BODY
