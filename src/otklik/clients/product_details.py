@@ -135,6 +135,7 @@ SERVICE_PARAMETER_LABELS = {
     "trigger": _("Triggered by"),
     "share": _("Amount exchanged"),
     "check": _("Condition"),
+    "rate": _("Rate of the last credit"),
 }
 
 
