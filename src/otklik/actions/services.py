@@ -383,9 +383,20 @@ def _apply_effect(run: ActionRun, answer: dict, now: datetime) -> None:
         product.status = ProductStatus.CLOSED
         product.closed_on = timezone.localdate(now)
         product.save(update_fields=["status", "closed_on"])
+        if product.kind == ProductKind.TELECOM_SERVICE and product.details.get("reserves_balance"):
+            _release_reserve(product)
     elif kind == "change_tariff":
+        # The old tariff's prices no longer apply: keep what the back office says of the new
+        # one, and show nothing rather than a stale price.
+        details = dict(product.details)
+        for key in ("monthly_fee", "internet_billing"):
+            if key in answer:
+                details[key] = answer[key]
+            else:
+                details.pop(key, None)
         product.name = run.input["tariff_name"][:200]
-        product.save(update_fields=["name"])
+        product.details = validate_details(product.kind, details)
+        product.save(update_fields=["name", "details"])
     elif kind == "refund_charge" and product.kind == ProductKind.TELECOM_TARIFF:
         details = dict(product.details)
         details["balance"] = str(
@@ -393,6 +404,17 @@ def _apply_effect(run: ActionRun, answer: dict, now: datetime) -> None:
         )
         product.details = validate_details(product.kind, details)
         product.save(update_fields=["details"])
+
+
+def _release_reserve(service: Product) -> None:
+    """A disabled pay-as-you-go service no longer holds money on the tariff's balance."""
+    tariffs = Product.objects.select_for_update().filter(
+        client_id=service.client_id, kind=ProductKind.TELECOM_TARIFF
+    )
+    for tariff in tariffs:
+        if Decimal(str(tariff.details.get("reserved", "0"))) != 0:
+            tariff.details = validate_details(tariff.kind, {**tariff.details, "reserved": "0"})
+            tariff.save(update_fields=["details"])
 
 
 def _finish(run: ActionRun, status: str, result: dict, now: datetime) -> None:
