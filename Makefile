@@ -2,6 +2,7 @@
 PYTHON_VERSION := $(shell cat .python-version)
 PORT ?= 8000
 export PORT
+WORKER_VERBOSITY ?= 1
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Find a Python 3.12: pyenv's shim, python3.12 on PATH, or python3 if it is 3.12.
 BOOTSTRAP_PY := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: run test lint format check install locales secrets clean
+.PHONY: run test lint format check install locales secrets clean logins
 
 $(STAMP): pyproject.toml
 	@$(BOOTSTRAP_PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required, found " + sys.version' 
@@ -28,18 +29,24 @@ secrets: $(STAMP)
 locales: $(STAMP) secrets
 	$(PY) manage.py compile_locales
 
-# The demo back office answers on this same server, whatever PORT it runs on.
+# PORT is exported: the site's public URL (links in e-mails) and the demo back office
+# default to http://127.0.0.1:$(PORT)/, so they follow the port the server runs on.
 # `make run` is development (DEBUG=1): the demo loader runs and prints its logins.
-run: export OTKLIK_BACKOFFICE_URL ?= http://127.0.0.1:$(PORT)/actions/demo-backoffice/
 run: export DEBUG ?= 1
 run: install locales secrets
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	@# The background worker (job queue + periodic scans: outbox delivery, SLA deadlines)
 	@# runs next to the server and stops with it (trap), or by itself if make dies.
-	@$(PY) manage.py run_worker --exit-with-parent & WORKER=$$!; \
-	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	@# The worker is quiet unless WORKER_VERBOSITY=2; the logins are printed again, last,
+	@# once the server is up (and on request: `make logins`).
+	@$(PY) manage.py run_worker --exit-with-parent --verbosity $(WORKER_VERBOSITY) & WORKER=$$!; \
+	(sleep 4; $(PY) manage.py demo_logins; echo; echo "Open http://127.0.0.1:$(PORT)/") & LOGINS=$$!; \
+	trap 'kill $$WORKER $$LOGINS 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+logins: install secrets
+	@$(PY) manage.py demo_logins
 
 test: install locales
 	$(PY) -m pytest $(PYTEST_ARGS)

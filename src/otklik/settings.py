@@ -266,11 +266,21 @@ API_MAX_PAGE_SIZE = env_int("OTKLIK_API_MAX_PAGE_SIZE", 200)
 # Default resolution deadline for a new case, in hours (SLA policies refine it later).
 CASE_DEFAULT_RESOLUTION_HOURS = env_int("OTKLIK_CASE_RESOLUTION_HOURS", 72)
 
-# Client portal (ЛК). The public address goes into notification links. Login codes are
-# delivered only through the outbox (SMS/e-mail); OTKLIK_PORTAL_SHOW_CODES shows them on
-# the login page for demos and is ignored unless DEBUG is on. OTKLIK_PORTAL_TEAM names
-# the team that gets requests a client opens without a topic that has a default team.
-OTKLIK_PORTAL_URL = env_str("OTKLIK_PORTAL_URL", "http://127.0.0.1:8000/portal/")
+# The site's public base URL: every link in an e-mail or SMS is built from it
+# (common.links.absolute_url), so a mail is clickable wherever it is read. The default is
+# what `make run` serves: http://127.0.0.1:$PORT/ (the Makefile exports PORT).
+OTKLIK_PUBLIC_URL = env_str("OTKLIK_PUBLIC_URL", "") or (
+    f"http://127.0.0.1:{env_int('PORT', 8000)}/"
+)
+if not OTKLIK_PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("OTKLIK_PUBLIC_URL must start with http:// or https://")
+if not OTKLIK_PUBLIC_URL.endswith("/"):
+    OTKLIK_PUBLIC_URL += "/"
+
+# Client portal (ЛК). Login codes are delivered only through the outbox (SMS/e-mail);
+# OTKLIK_PORTAL_SHOW_CODES shows them on the login page for demos and is ignored unless
+# DEBUG is on. OTKLIK_PORTAL_TEAM names the team that gets requests a client opens without
+# a topic that has a default team.
 OTKLIK_PORTAL_SHOW_CODES = env_bool("OTKLIK_PORTAL_SHOW_CODES", False)
 OTKLIK_PORTAL_TEAM = env_str("OTKLIK_PORTAL_TEAM", "")
 
@@ -372,7 +382,7 @@ KNOWLEDGE_REFRESHER_SIZE = env_int("OTKLIK_KNOWLEDGE_REFRESHER_SIZE", 5)
 # "Secrets" above) signs every call (HMAC-SHA256). Failed calls retry with backoff
 # starting at OTKLIK_BACKOFFICE_BACKOFF_SECONDS (×4, capped) until MAX_ATTEMPTS.
 OTKLIK_BACKOFFICE_URL = env_str(
-    "OTKLIK_BACKOFFICE_URL", "http://127.0.0.1:8000/actions/demo-backoffice/"
+    "OTKLIK_BACKOFFICE_URL", OTKLIK_PUBLIC_URL + "actions/demo-backoffice/"
 )
 OTKLIK_BACKOFFICE_TIMEOUT = env_int("OTKLIK_BACKOFFICE_TIMEOUT", 10)
 OTKLIK_BACKOFFICE_MAX_ATTEMPTS = env_int("OTKLIK_BACKOFFICE_MAX_ATTEMPTS", 6)

@@ -25,3 +25,9 @@ urlpatterns = [
     path("audit/", include("otklik.audit.urls")),
     path("", include("otklik.workspace.urls")),
 ]
+
+# Error pages in the app's layout and language (staff and portal variants).
+handler400 = "otklik.common.error_pages.bad_request"
+handler403 = "otklik.common.error_pages.permission_denied"
+handler404 = "otklik.common.error_pages.page_not_found"
+handler500 = "otklik.common.error_pages.server_error"

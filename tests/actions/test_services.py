@@ -1,5 +1,7 @@
 """Running actions: server-side enforcement, idempotency, executors, audit, the card panel."""
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -298,3 +300,67 @@ def test_specialist_cannot_run_actions(cast, abroad):
             channel="chat",
             idempotency_key="s",
         )
+
+
+# --- what a confirmed action changes on the card (no stale figures) -------------------------
+
+
+def _confirm(run, result=None):
+    from otklik.actions.executors import StepResult
+    from otklik.actions.services import action_run_finished
+
+    call = BackofficeCall.objects.get(key=f"action:{run.pk}")
+    action_run_finished(call=call, step=StepResult("done", result or {"reference": "BO-7"}))
+
+
+def test_disabling_internet_releases_the_reserve_and_a_new_tariff_drops_old_prices(cast, catalogue):
+    from otklik.clients.models import Product
+    from otklik.clients.services import client_create, product_create
+
+    client = client_create(last_name="Зайцев", first_name="Андрей", phones=["+79501274833"])
+    tariff = product_create(
+        client=client,
+        kind="telecom_tariff",
+        name="Без абонентской платы",
+        details={
+            "msisdn": "9501274833",
+            "balance": "14.60",
+            "reserved": "300",
+            "internet_billing": "10 ₽ за каждые 2 МБ",
+        },
+    )
+    internet = product_create(
+        client=client,
+        kind="telecom_service",
+        name="Мобильный интернет (по факту)",
+        details={"billing": "10 ₽ за каждые 2 МБ", "reserves_balance": True},
+    )
+    case = phone_case(cast.alice, client)
+    run = action_request(
+        actor=cast.alice,
+        case=case,
+        product=internet,
+        action_code="disable_service",
+        input={"service_product_id": internet.pk},
+        channel="phone",
+        idempotency_key="d1",
+    )
+    _confirm(run)
+    tariff.refresh_from_db()
+    assert Decimal(tariff.details["reserved"]) == 0
+    assert Product.objects.get(pk=internet.pk).status == "closed"
+
+    run = action_request(
+        actor=cast.alice,
+        case=case,
+        product=tariff,
+        action_code="change_tariff",
+        input={"tariff_name": "Всё включено M"},
+        channel="phone",
+        idempotency_key="t1",
+    )
+    _confirm(run, {"reference": "BO-8", "monthly_fee": "450"})
+    tariff.refresh_from_db()
+    assert tariff.name == "Всё включено M"
+    assert not tariff.details.get("internet_billing")  # the old tariff's price is gone
+    assert Decimal(tariff.details["monthly_fee"]) == 450

@@ -132,9 +132,22 @@ def test_retries_with_backoff_until_the_back_office_answers(cast, abroad, backof
     assert run.status == RunStatus.SUCCEEDED and run.result["reference"] == "BO-1"
     assert Restriction.objects.get(pk=abroad.fraud.pk).lifted_at is not None
     assert Restriction.objects.get(pk=abroad.fraud.pk).lifted_by == cast.bob
-    note = Message.objects.filter(case=abroad.chat_case, author_kind="system").last()
-    assert "BO-1" in note.body
     assert LiveEvent.objects.filter(user=cast.bob, kind="action.done").exists()
+    # The case history: one entry for the action (requested, then done), in Russian, by bob;
+    # no duplicate system note, no English kind, the channel in words in «Последние действия».
+    assert not Message.objects.filter(case=abroad.chat_case, author_kind="system").exists()
+    http = HttpClient()
+    http.force_login(cast.bob)
+    page = http.get(reverse("workspace:case_detail", args=[abroad.chat_case.pk])).content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    lift = [li for li in timeline.split("<li") if "проверку правомерности" in li]
+    assert len(lift) == 1 and "Действие оператора" in lift[0] and "BO-1" in lift[0]
+    assert cast.bob.display_name in lift[0]
+    assert "BO-1" in timeline and "Operator action" not in page
+    assert "запрошено" not in timeline
+    runs = http.get(reverse("actions:case_runs", args=[abroad.chat_case.pk])).content.decode()
+    assert "Последние действия" in runs and "· chat" not in runs and "· Чат" in runs
 
 
 def test_gives_up_after_max_attempts_and_fails_the_run(cast, abroad, backoffice_settings):

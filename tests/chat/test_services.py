@@ -304,3 +304,18 @@ def test_bot_decisions_are_explained_in_the_readers_language(kb, security_topic)
         assert decision[asked.pk].explanation() == "The client asked for a person."
         assert answered.explanation().startswith(f"Best match {top}")
     assert decision[asked.pk].reason == "the client asked for a person"  # the log is kept
+
+
+def test_message_times_are_in_the_sites_time_zone(cast, kb, settings):
+    """The transcript shows 10:24 when the rest of the app (Moscow) does, never UTC 07:24."""
+    from datetime import UTC, datetime
+
+    from otklik.chat.models import ChatMessage
+    from otklik.chat.selectors import message_json
+
+    settings.TIME_ZONE = "Europe/Moscow"
+    message = ChatMessage(pk=1, seq=1, sender_kind="client", sender_side="client", body="x")
+    message.created_at = datetime(2026, 12, 3, 7, 24, tzinfo=UTC)
+    data = message_json(message)
+    assert data["time"] == "10:24"
+    assert data["created_at"] == "2026-12-03T10:24:00+03:00"

@@ -63,6 +63,19 @@ def test_load_demo_twice_creates_once_and_prints_logins_each_time():
     assert User.objects.get(username="admin").is_superuser
     assert set(User.objects.values_list("role", flat=True)) >= set(Role.values)
     assert api_token_authenticate(raw=token).username == "operator"
+    # ...and again on request (`make logins`), changing nothing.
+    again = StringIO()
+    call_command("demo_logins", stdout=again)
+    for spec in DEMO_STAFF:
+        assert re.search(rf"\b{spec.login}\s+{spec.password}\b", again.getvalue())
+    assert (Client.objects.count(), Case.objects.count(), Product.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_demo_logins_before_the_demo_says_how_to_load_it():
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    assert "load_demo" in out.getvalue() and not Client.objects.exists()
 
 
 @pytest.mark.django_db
@@ -123,6 +136,30 @@ def test_demo_holds_the_stories_key_facts():
     tariff = zaitsev.products.get(kind="telecom_tariff")
     assert float(tariff.details["monthly_fee"]) == 0 and float(tariff.details["reserved"]) > 0
     assert zaitsev.products.get(kind="telecom_service").details["reserves_balance"]
+
+    # 004: the telecom team's senior operator sees the case and may approve a 3 500 ₽ refund.
+    from otklik.actions.models import ActionType
+    from otklik.actions.policy import evaluate
+    from otklik.actions.selectors import actions_for_product
+    from otklik.cases.selectors import case_get_for_user
+
+    senior = User.objects.get(username="telecom_senior")
+    assert senior.role == Role.SENIOR_OPERATOR
+    assert senior.team == User.objects.get(username="telecom").team
+    zaitsev_case = zaitsev.cases.filter(is_open=True).first()
+    assert case_get_for_user(user=senior, case_id=zaitsev_case.pk) == zaitsev_case
+    refund = ActionType.objects.get(code="refund_charge")
+    assert evaluate(refund, role=senior.role, channel="phone", facts={"amount": 3500}).allowed
+    assert not evaluate(refund, role=Role.OPERATOR, channel="phone", facts={"amount": 3500}).allowed
+
+    # 003: the treasury handoff names the rate and the credit date; the FX form is prefilled.
+    fx_case = orlov.cases.get(topic__name="Автообмен валюты")
+    question = fx_case.handoffs.get(department__code="treasury").question
+    assert "92,47 ₽" in question and re.search(r"\b\d\d\.\d\d\.\d{4}\b", question)
+    manager = User.objects.get(username="manager")
+    offers = actions_for_product(user=manager, client=orlov, product=fx, channel="phone")
+    exchange = next(o for o in offers if o.action.code == "start_auto_exchange")
+    assert exchange.initial["rate"] == "92.47" and exchange.initial["currency_pair"] == "RUB→USD"
 
     # Across the demo: valid details, Luhn-valid PANs, Russian mobile formats, an overdue case.
     for product in Product.objects.all():

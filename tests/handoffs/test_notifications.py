@@ -99,3 +99,15 @@ def test_refused_change_notifies_nobody(staff, case):
     with pytest.raises(Exception):  # noqa: B017
         services.handoff_take(actor=staff.tom, handoff=handoff)
     assert not _since(LiveEvent, live_mark).exists() and not _since(Outbox, mail_mark).exists()
+
+
+def test_staff_mails_carry_clickable_links_on_the_public_url(staff, case, settings):
+    settings.OTKLIK_PUBLIC_URL = "http://127.0.0.1:8811/"
+    mark = _marks()[1]
+    services.case_watch(actor=staff.olga, case=case)
+    services.handoff_send(
+        actor=staff.alice, case=case, department=staff.security, question="Клиент за границей"
+    )
+    mail = _since(Outbox, mark).get(user=staff.olga)
+    assert f"http://127.0.0.1:8811/cases/{case.pk}/" in mail.body
+    assert f" /cases/{case.pk}/" not in mail.body

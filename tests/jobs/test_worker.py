@@ -170,3 +170,28 @@ def test_worker_delivers_and_survives_sigkill_mid_send(backend, receiver, settin
     finally:
         workers.stop_all()
     assert all(p.returncode is not None for p in workers.procs)
+
+
+def test_worker_console_is_quiet_by_default(caplog):
+    """`make run`'s console: no line per task (the scans queue some every second)."""
+    import logging
+
+    from otklik.jobs.management.commands.run_worker import configure_logging
+
+    tasks = logging.getLogger("django.tasks")
+    try:
+        configure_logging(1)
+        with caplog.at_level(logging.NOTSET):
+            tasks.info("Task id=1 path=x state=SUCCESSFUL")
+            tasks.warning("Task id=2 failed")
+            logging.getLogger("otklik.jobs").info("Database queue worker started")
+        messages = [r.getMessage() for r in caplog.records]
+        assert "Task id=1 path=x state=SUCCESSFUL" not in messages
+        assert "Task id=2 failed" in messages and "Database queue worker started" in messages
+        caplog.clear()
+        configure_logging(2)
+        tasks.info("Task id=3 state=SUCCESSFUL")
+        assert "Task id=3 state=SUCCESSFUL" in [r.getMessage() for r in caplog.records]
+    finally:
+        tasks.setLevel(logging.NOTSET)
+        logging.getLogger("django_tasks_db").setLevel(logging.NOTSET)

@@ -113,7 +113,8 @@ def test_the_case_page_shows_the_draft_form_with_a_preview(cast, story_case, cli
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
 
 
-def test_drafting_through_the_view_sends_it_to_the_portal(cast, story_case, client, igor):
+def test_drafting_through_the_view_sends_it_to_the_portal(cast, story_case, client, igor, settings):
+    settings.OTKLIK_PUBLIC_URL = "http://127.0.0.1:8811/"
     client.force_login(cast.olga)
     response = client.post(
         reverse("orders:draft", args=[story_case.pk]),
@@ -125,7 +126,7 @@ def test_drafting_through_the_view_sends_it_to_the_portal(cast, story_case, clie
     from otklik.notifications.models import Outbox
 
     sms = Outbox.objects.get(key=f"order-sent:{order.pk}:sms")
-    assert f"/orders/portal/{order.pk}/" in sms.body
+    assert f"http://127.0.0.1:8811/orders/portal/{order.pk}/" in sms.body
 
 
 def test_a_client_sees_only_their_own_sent_orders(cast, story_case, igor, client):

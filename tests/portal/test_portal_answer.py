@@ -91,6 +91,14 @@ def test_answer_meets_the_deadline_and_notifies_once(court_case, cast, dmitry):
     assert court_case.status == CaseStatus.ANSWERED
 
 
+def test_client_links_are_absolute_on_the_public_url(court_case, cast, dmitry, settings):
+    settings.OTKLIK_PUBLIC_URL = "http://127.0.0.1:8811/"
+    services.portal_answer_post(actor=cast.alice, case=court_case, body="Ответ")
+    link = f"http://127.0.0.1:8811/portal/cases/{court_case.pk}/"
+    rows = Outbox.objects.filter(client=dmitry, case=court_case)
+    assert rows.count() == 2 and all(link in r.body for r in rows)
+
+
 def test_each_answer_has_its_own_notifications(court_case, cast, dmitry):
     services.portal_answer_post(actor=cast.alice, case=court_case, body="Первый ответ")
     services.portal_answer_post(actor=cast.alice, case=court_case, body="Уточнение")

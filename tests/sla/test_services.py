@@ -294,6 +294,9 @@ def test_warning_then_breach_each_exactly_once(cast, settings):
         f"sla-breach-{deadline.pk}-{cast.olga.pk}",
         f"sla-breach-{deadline.pk}-{cast.sue.pk}",
     }  # alice has no e-mail address: live event only
+    mail = Outbox.objects.get(user=cast.sue)
+    assert mail.subject == f"Пропущен срок «Решение» по обращению {case.reference}"
+    assert f"{settings.OTKLIK_PUBLIC_URL}cases/{case.pk}/" in mail.body
     with translation.override("ru"):
         label = remaining_label(deadline, now=deadline.due_at + timedelta(minutes=20))
     assert label == "просрочено на 20 мин"

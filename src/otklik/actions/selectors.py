@@ -164,6 +164,11 @@ def actions_for_product(
                 initial["restriction_id"] = restriction.pk
             if any(f.name == "service_product_id" for f in spec.fields):
                 initial["service_product_id"] = product.pk
+            # A bank service's own parameters (currency pair, rate...) prefill the form.
+            parameters = (product.details or {}).get("parameters") or {}
+            for f in spec.fields:
+                if f.name in parameters and f.widget != "hidden":
+                    initial.setdefault(f.name, parameters[f.name])
             offered.append(OfferedAction(action, decision, restriction, initial))
     return offered
 

@@ -34,16 +34,9 @@ from otklik.actions.selectors import (
     product_facts,
 )
 from otklik.audit.services import audit_record
-from otklik.cases.models import (
-    AuthorKind,
-    Case,
-    CaseEvent,
-    EventKind,
-    Interaction,
-    MessageVisibility,
-)
+from otklik.cases.labels import run_marker
+from otklik.cases.models import Case, CaseEvent, EventKind, Interaction
 from otklik.cases.selectors import can_edit_case
-from otklik.cases.services import message_add
 from otklik.clients.models import (
     ChannelKind,
     Client,
@@ -73,7 +66,11 @@ class ActionDenied(ServiceError):
         self.decision = decision
 
 
-def _case_event(case: Case | None, actor, field: str, value: str, now: datetime) -> None:
+def _case_event(
+    case: Case | None, actor, field: str, value: str, now: datetime, run: ActionRun | None = None
+) -> None:
+    """A history row; a run's rows share `old_value` = run_marker(run) so the case history
+    shows one entry per action (its latest state), not one per step."""
     if case is None:
         return
     CaseEvent.objects.create(
@@ -81,6 +78,7 @@ def _case_event(case: Case | None, actor, field: str, value: str, now: datetime)
         actor=actor,
         kind=EventKind.ACTION,
         field=field[:40],
+        old_value=run_marker(run) if run is not None else "",
         new_value=value[:300],
         created_at=now,
     )
@@ -282,7 +280,9 @@ def _start(
         request=request,
         detail=f"{action.code} on {channel} by rule #{decision.rule_id}: {data}",
     )
-    _case_event(case, actor, action.code, _("requested: %(name)s") % {"name": action.name}, now)
+    _case_event(
+        case, actor, action.code, _("requested: %(name)s") % {"name": action.name}, now, run=run
+    )
     if action.executor == ExecutorKind.WEBHOOK:
         webhook_queue(
             key=f"action:{run.pk}",
@@ -383,9 +383,20 @@ def _apply_effect(run: ActionRun, answer: dict, now: datetime) -> None:
         product.status = ProductStatus.CLOSED
         product.closed_on = timezone.localdate(now)
         product.save(update_fields=["status", "closed_on"])
+        if product.kind == ProductKind.TELECOM_SERVICE and product.details.get("reserves_balance"):
+            _release_reserve(product)
     elif kind == "change_tariff":
+        # The old tariff's prices no longer apply: keep what the back office says of the new
+        # one, and show nothing rather than a stale price.
+        details = dict(product.details)
+        for key in ("monthly_fee", "internet_billing"):
+            if key in answer:
+                details[key] = answer[key]
+            else:
+                details.pop(key, None)
         product.name = run.input["tariff_name"][:200]
-        product.save(update_fields=["name"])
+        product.details = validate_details(product.kind, details)
+        product.save(update_fields=["name", "details"])
     elif kind == "refund_charge" and product.kind == ProductKind.TELECOM_TARIFF:
         details = dict(product.details)
         details["balance"] = str(
@@ -393,6 +404,17 @@ def _apply_effect(run: ActionRun, answer: dict, now: datetime) -> None:
         )
         product.details = validate_details(product.kind, details)
         product.save(update_fields=["details"])
+
+
+def _release_reserve(service: Product) -> None:
+    """A disabled pay-as-you-go service no longer holds money on the tariff's balance."""
+    tariffs = Product.objects.select_for_update().filter(
+        client_id=service.client_id, kind=ProductKind.TELECOM_TARIFF
+    )
+    for tariff in tariffs:
+        if Decimal(str(tariff.details.get("reserved", "0"))) != 0:
+            tariff.details = validate_details(tariff.kind, {**tariff.details, "reserved": "0"})
+            tariff.save(update_fields=["details"])
 
 
 def _finish(run: ActionRun, status: str, result: dict, now: datetime) -> None:
@@ -417,15 +439,9 @@ def _finish(run: ActionRun, status: str, result: dict, now: datetime) -> None:
         detail=f"{run.action.code}: {text}",
     )
     if run.case is not None:
-        _case_event(run.case, None, run.action.code, text, now)
-        message_add(
-            actor=None,
-            case=run.case,
-            body=text.strip(),
-            visibility=MessageVisibility.INTERNAL,
-            author_kind=AuthorKind.SYSTEM,
-            now=now,
-        )
+        # One history row that replaces the "requested" one in the case history (same run);
+        # no separate system note: it said the same thing a third time.
+        _case_event(run.case, run.actor, run.action.code, text.strip(), now, run=run)
     if run.actor_id:
         publish(
             user_ids=[run.actor_id],

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from otklik.clients.models import ChannelKind
@@ -196,7 +197,7 @@ class Interaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_channel_display()} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
 
 
 class MessageVisibility(models.TextChoices):

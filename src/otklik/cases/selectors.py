@@ -9,7 +9,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from otklik.accounts.models import Role, User
-from otklik.cases.models import Case, CaseEvent, Interaction, Message, Topic
+from otklik.cases.labels import RUN_MARKER_PREFIX
+from otklik.cases.models import Case, CaseEvent, EventKind, Interaction, Message, Topic
 from otklik.clients.models import Client, ContactPoint
 from otklik.clients.selectors import (
     ProductView,
@@ -181,11 +182,26 @@ def case_timeline(*, case: Case, include_internal: bool = True) -> list[CaseTime
     messages = case_message_list(case=case)
     if not include_internal:
         messages = [m for m in messages if m.visibility == "public"]
-    events = case.events.select_related("actor").exclude(kind="message_added")
+    events = list(case.events.select_related("actor").exclude(kind="message_added"))
     entries = [CaseTimelineEntry(m.created_at, "message", m) for m in messages]
-    entries += [CaseTimelineEntry(e.created_at, "event", e) for e in events]
+    entries += [CaseTimelineEntry(e.created_at, "event", e) for e in _one_per_action(events)]
     entries.sort(key=lambda e: (e.at, 0 if e.kind == "event" else 1, e.obj.pk))
     return entries
+
+
+def _one_per_action(events: list[CaseEvent]) -> list[CaseEvent]:
+    """An operator action's rows (requested, done) as one entry: the latest, in its place."""
+
+    def run_of(event: CaseEvent) -> str | None:
+        is_run = event.kind == EventKind.ACTION and event.old_value.startswith(RUN_MARKER_PREFIX)
+        return event.old_value if is_run else None
+
+    latest: dict[str, CaseEvent] = {}
+    for event in events:
+        run = run_of(event)
+        if run is not None and (run not in latest or latest[run].pk < event.pk):
+            latest[run] = event
+    return [e for e in events if run_of(e) is None or latest[run_of(e)] is e]
 
 
 def case_owner_choices(*, case: Case) -> list[User]:

@@ -117,7 +117,9 @@ def message_json(message: ChatMessage) -> dict:
         "body": message.body,
         "internal": message.internal,
         "payload": message.payload,
-        "created_at": message.created_at.isoformat(),
+        # In the site's time zone (with its offset), as every other page shows times.
+        "created_at": timezone.localtime(message.created_at).isoformat(),
+        "time": timezone.localtime(message.created_at).strftime("%H:%M"),
     }
     if message.attachment_name:
         data["attachment"] = {

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
@@ -109,6 +110,50 @@ DETAIL_SCHEMAS: dict[str, type[_Details]] = {
 }
 
 FUND_TYPE_LABELS = {"opif": "ОПИФ", "zpif": "ЗПИФ", "bpif": "БПИФ"}
+
+# Who provides a product, named as the client knows them in each business line: a bank,
+# a lender (bank or МФК), a broker, a fund's management company, a mobile operator.
+PROVIDER_LABELS = {
+    "brokerage": _("Broker"),
+    "iis": _("Broker"),
+    "fund_units": _("Management company"),
+    "loan": _("Lender"),
+    "card": _("Bank"),
+    "bank_account": _("Bank"),
+    "bank_service": _("Bank"),
+    "telecom_tariff": _("Mobile operator"),
+    "telecom_service": _("Mobile operator"),
+}
+
+# Bank services and their parameters, in words; an unknown code is shown humanised.
+SERVICE_LABELS = {
+    "auto_fx": _("Automatic currency exchange"),
+}
+SERVICE_PARAMETER_LABELS = {
+    "currency_pair": _("Currency pair"),
+    "schedule": _("Schedule"),
+    "trigger": _("Triggered by"),
+    "share": _("Amount exchanged"),
+    "check": _("Condition"),
+    "rate": _("Rate of the last credit"),
+}
+
+
+def _humanise(code: str) -> str:
+    return code.replace("_", " ").strip().capitalize()
+
+
+def provider_label(kind: str) -> str:
+    return str(PROVIDER_LABELS.get(kind, _("Provider")))
+
+
+def service_label(code: str) -> str:
+    return str(SERVICE_LABELS[code]) if code in SERVICE_LABELS else _humanise(code)
+
+
+def service_parameter_label(key: str) -> str:
+    label = SERVICE_PARAMETER_LABELS.get(key)
+    return str(label) if label is not None else _humanise(key)
 
 
 def validate_details(kind: str, details: dict | None) -> dict:

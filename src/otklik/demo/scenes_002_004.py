@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from django.utils import timezone
+
 from otklik.cases.models import (
     Priority,
 )
@@ -22,6 +24,9 @@ from otklik.demo.builder_base import (
     DemoBuilderBase,
 )
 from otklik.handoffs.services import handoff_send
+
+# Story 003: the RUB→USD rate of the salary's credit date, which treasury applies by hand.
+DEMO_FX_RATE = "92.47"
 
 
 class Stories002To004(DemoBuilderBase):
@@ -208,6 +213,7 @@ class Stories002To004(DemoBuilderBase):
                     "trigger": "зачисление заработной платы",
                     "share": "50% зачисления",
                     "check": "остаток на счёте не меньше суммы зачисления",
+                    "rate": DEMO_FX_RATE,
                 },
             },
         )
@@ -257,12 +263,16 @@ class Stories002To004(DemoBuilderBase):
                 "валюту. Прошу казначейство провести обмен по курсу на дату зачисления."
             ),
         )
+        credited = timezone.localtime(self.ago(hours=2, minutes=30))
         handoff_send(
             actor=manager,
             case=fx,
             department=self.ref.departments["treasury"],
-            question="Провести обмен 50% зарплаты RUB→USD по курсу на дату зачисления: "
-            "«Автообмен» не сработал из-за проверки остатка.",
+            question=(
+                f"Провести обмен 50% зарплаты RUB→USD по курсу на дату зачисления "
+                f"{credited:%d.%m.%Y} ({credited:%H:%M}): {DEMO_FX_RATE.replace('.', ',')} ₽ "
+                "за 1 USD. «Автообмен» не сработал из-за проверки остатка."
+            ),
             now=self.ago(hours=2),
         )
         self.phone_case(

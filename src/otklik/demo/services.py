@@ -58,6 +58,15 @@ DEMO_STAFF: tuple[DemoLogin, ...] = (
     DemoLogin(Role.SENIOR_OPERATOR, "senior", "otklik-senior", "Елена", "Кравцова", team=BROKER),
     DemoLogin(Role.OPERATOR, "mfo", "otklik-mfo", "Дарья", "Полякова", team=MFO),
     DemoLogin(Role.OPERATOR, "telecom", "otklik-telecom", "Светлана", "Гусева", team=TELECOM),
+    # Story 004: a refund over the operator's 3 000 ₽ goes through the team's senior operator.
+    DemoLogin(
+        Role.SENIOR_OPERATOR,
+        "telecom_senior",
+        "otklik-telecom_senior",
+        "Николай",
+        "Громов",
+        team=TELECOM,
+    ),
     DemoLogin(
         Role.PERSONAL_MANAGER, "manager", "otklik-manager", "Евгений", "Ракитин", team=PREMIUM
     ),

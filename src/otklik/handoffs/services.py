@@ -26,6 +26,7 @@ from otklik.cases.services import case_transition, message_add
 from otklik.clients.models import ContactPoint, Reachability
 from otklik.clients.services import contact_point_set_reachability
 from otklik.common.errors import ConflictError, ServiceError
+from otklik.common.links import absolute_url
 from otklik.common.phones import format_phone
 from otklik.common.redaction import redact
 from otklik.handoffs.files import CheckedFile, check_uploads
@@ -209,8 +210,8 @@ def _announce(
             lines += [event.text, ""]
         if actor is not None:
             lines.append(_("By: %(name)s") % {"name": actor.display_name})
-        lines.append(_("Case: %(url)s") % {"url": case_url})
-        lines.append(_("Handoff: %(url)s") % {"url": handoff_url})
+        lines.append(_("Case: %(url)s") % {"url": absolute_url(case_url)})
+        lines.append(_("Handoff: %(url)s") % {"url": absolute_url(handoff_url)})
     body = "\n".join(lines)
     for user in recipients:
         if not user.email:

@@ -10,6 +10,7 @@ the client and the operator see.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -221,7 +222,7 @@ class OrderSigningCode(models.Model):
         indexes = [models.Index(fields=["order", "created_at"], name="order_code_time")]
 
     def __str__(self) -> str:
-        return f"{self.order_id} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.order_id} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class ExecutorKind(models.TextChoices):

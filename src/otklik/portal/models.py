@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,7 +37,8 @@ class PortalLoginCode(models.Model):
         indexes = [models.Index(fields=["client", "created_at"], name="portal_code_client_time")]
 
     def __str__(self) -> str:
-        return f"{self.client_id} {self.get_channel_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        at = timezone.localtime(self.created_at)
+        return f"{self.client_id} {self.get_channel_display()} {at:%Y-%m-%d %H:%M}"
 
 
 class PortalCaseRead(models.Model):
@@ -91,7 +93,7 @@ class PortalAnswer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id} {self.posted_at:%Y-%m-%d %H:%M}"
+        return f"{self.case_id} {timezone.localtime(self.posted_at):%Y-%m-%d %H:%M}"
 
 
 class CsiRating(models.Model):

@@ -38,6 +38,7 @@ from otklik.cases.models import (
 from otklik.cases.selectors import can_edit_case
 from otklik.clients.models import ChannelKind, Client, ContactPoint
 from otklik.common.errors import ServiceError
+from otklik.common.links import absolute_reverse
 from otklik.common.phones import phone_digits
 from otklik.common.redaction import redact
 from otklik.common.throttle import (
@@ -518,8 +519,7 @@ def _notify_answer(answer: PortalAnswer, case: Case) -> None:
     from otklik.notifications.services import notify
 
     client = case.client
-    base = getattr(settings, "OTKLIK_PORTAL_URL", "").rstrip("/")
-    link = f"{base}/cases/{case.pk}/"
+    link = absolute_reverse("portal:case_detail", args=[case.pk])
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("The answer on your request %(ref)s is in the personal cabinet") % {
             "ref": case.reference

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.common.errors import ServiceError
+from otklik.common.links import absolute_reverse
 from otklik.sla import conf, config
 from otklik.sla.calendar import (
     CalendarSpec,
@@ -451,7 +452,11 @@ def _breach_one(deadline_id: int, now: datetime, cache: dict | None = None) -> b
             case=case,
             payload={"deadline_id": deadline.pk, "deadline_kind": deadline.kind},
         )
-        subject = _("Deadline missed on case %(case)s") % what
+        # Two deadlines of one case can be missed together (first response and the answer
+        # in the personal cabinet): the subject names which one, the body links to the case.
+        subject = _("Deadline «%(kind)s» missed on case %(case)s") % what
+        link = absolute_reverse("workspace:case_detail", args=[case.pk])
+        body = "\n\n".join([text, _("Case: %(url)s") % {"url": link}])
         for person in people:
             if person.email:
                 notify(
@@ -459,7 +464,7 @@ def _breach_one(deadline_id: int, now: datetime, cache: dict | None = None) -> b
                     channel=NotificationChannel.EMAIL,
                     address=person.email,
                     subject=subject,
-                    body=text,
+                    body=body,
                     user=person,
                     case=case,
                 )

@@ -4,14 +4,12 @@ import hashlib
 import hmac
 import logging
 from datetime import date, datetime, timedelta
-from urllib.parse import urljoin
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template import Engine
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,6 +21,7 @@ from otklik.clients.models import (
     ContactPoint,
 )
 from otklik.common.errors import ServiceError
+from otklik.common.links import absolute_reverse
 from otklik.common.throttle import AttemptCounter, Pacing, keyed_hash
 from otklik.orders import pdf
 from otklik.orders.models import (
@@ -149,7 +148,7 @@ def _client_address(client: Client, kind: str) -> str:
 
 
 def portal_order_url(order: Order) -> str:
-    return urljoin(settings.OTKLIK_PORTAL_URL, reverse("orders:portal_detail", args=[order.pk]))
+    return absolute_reverse("orders:portal_detail", args=[order.pk])
 
 
 # --- documents ---------------------------------------------------------------------------

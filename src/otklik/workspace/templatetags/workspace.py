@@ -8,10 +8,15 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from otklik.cases.labels import EVENT_FIELD_LABELS
+from otklik.cases.labels import event_field_label
 from otklik.cases.models import Case, CaseStatus, EventKind
 from otklik.clients.models import ChannelKind
-from otklik.clients.product_details import FUND_TYPE_LABELS
+from otklik.clients.product_details import (
+    FUND_TYPE_LABELS,
+    provider_label,
+    service_label,
+    service_parameter_label,
+)
 from otklik.common.phones import format_phone
 
 register = template.Library()
@@ -28,6 +33,11 @@ COURT_STATUS_LABELS = {
 @register.filter
 def fund_type_label(code: str) -> str:
     return FUND_TYPE_LABELS.get(code, code)
+
+
+register.filter("provider_label", provider_label)
+register.filter("service_label", service_label)
+register.filter("service_parameter_label", service_parameter_label)
 
 
 @register.filter
@@ -70,11 +80,13 @@ def event_change(event) -> dict:
         old, new = status_label(old), status_label(new)
     elif event.kind == EventKind.INTERACTION_LINKED:
         new = channel_label(new)
+    elif event.kind == EventKind.ACTION:
+        old = ""  # the run's marker (cases/labels.py), not a value the reader needs
     elif event.kind == EventKind.FIELD_CHANGED and event.field:
         try:
             field_label = str(Case._meta.get_field(event.field).verbose_name)
         except FieldDoesNotExist:  # recorded by another app (see cases/labels.py)
-            field_label = str(EVENT_FIELD_LABELS.get(event.field, event.field))
+            field_label = event_field_label(event.field)
     return {"field": field_label, "old": old, "new": new}
 
 
@@ -88,3 +100,11 @@ def query_with(request, **overrides) -> str:
         else:
             params[key] = value
     return "?" + urlencode(sorted(params.items()))
+
+
+@register.simple_tag
+def message_max_length() -> int:
+    """The longest note or reply the service accepts: the form refuses longer text itself."""
+    from otklik.cases.services import MAX_BODY
+
+    return MAX_BODY

@@ -34,7 +34,7 @@
       a.target = "_blank"; a.rel = "noopener"; a.textContent = "📄 " + m.attachment.name; el.appendChild(a);
     }
     var t = document.createElement("span"); t.className = "cmsg-time";
-    t.textContent = (m.created_at || "").slice(11, 16); el.appendChild(t);
+    t.textContent = m.time || (m.created_at || "").slice(11, 16); el.appendChild(t);
     var pending = m.client_msg_id && log.querySelector("[data-pending='" + m.client_msg_id + "']");
     if (pending) { pending.remove(); }
     log.appendChild(el);

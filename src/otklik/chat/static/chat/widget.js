@@ -127,7 +127,11 @@
     "<div class='log' role='log' aria-live='polite'></div>" +
     "<div class='typing' aria-live='polite'></div>" +
     "<div class='error' role='alert'></div>" +
-    "<form class='composer'><button type='button' class='attach'>📎</button>" +
+    // A drawn paperclip: the paperclip emoji renders as a box where no emoji font exists.
+    "<form class='composer'><button type='button' class='attach'><svg viewBox='0 0 24 24' " +
+    "width='20' height='20' aria-hidden='true' fill='none' stroke='currentColor' stroke-width='2' " +
+    "stroke-linecap='round'><path d='M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 " +
+    "4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9'/></svg></button>" +
     "<input type='file' accept='image/png,image/jpeg,image/gif,image/webp,application/pdf' hidden>" +
     "<textarea rows='1'></textarea><button type='submit' class='send'></button></form>" +
     "<div class='footer'><span></span><button type='button' class='end'></button></div>" +

@@ -20,6 +20,9 @@ from otklik.jobs.periodic import Scheduler, run_scans_once
 
 logger = logging.getLogger("otklik.jobs")
 
+# Per-task chatter of the task frameworks, shown only with --verbosity 2.
+QUIET_LOGGERS = ("django.tasks", "django_tasks_db", "rq.worker", "rq")
+
 
 class Command(BaseCommand):
     help = "Run the background worker (task queue + periodic scans such as outbox delivery)."
@@ -54,7 +57,7 @@ class Command(BaseCommand):
             for path in run_scans_once():
                 self.stdout.write(f"ran {path}")
             return
-        logging.getLogger("otklik").setLevel(logging.INFO)
+        configure_logging(options["verbosity"])
         scheduler = None
         if not options["no_scans"]:
             scheduler = Scheduler(tick=options["scan_interval"])
@@ -70,6 +73,18 @@ class Command(BaseCommand):
         finally:
             if scheduler is not None:
                 scheduler.stop()
+
+
+def configure_logging(verbosity: int) -> None:
+    """Our own start-up lines at INFO; the per-task lines only from verbosity 2.
+
+    The scans queue small tasks every second; a line per task would bury the console of
+    `make run` (and the demo logins). Failures still show (WARNING and above).
+    """
+    logging.getLogger("otklik").setLevel(logging.INFO)
+    level = logging.INFO if verbosity >= 2 else logging.WARNING
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 def _work(backend, options) -> None:
@@ -102,7 +117,10 @@ def _work(backend, options) -> None:
         # scan re-delivers after its lease.
         worker = SimpleWorker(backend.rq_queues(), connection=backend.connection, name=worker_id)
         logger.info("RQ worker %s started on %s", worker_id, [q.name for q in worker.queues])
-        worker.work(with_scheduler=False, logging_level="INFO")
+        worker.work(
+            with_scheduler=False,
+            logging_level=logging.getLevelName(logging.getLogger("rq.worker").getEffectiveLevel()),
+        )
     else:
         logger.info(
             "Backend %s runs tasks in-process; only periodic scans run here", type(backend).__name__
