@@ -366,6 +366,9 @@ OTKLIK_RETENTION_SCAN_SECONDS = env_int("OTKLIK_RETENTION_SCAN_SECONDS", 30)
 # team's weekly refresher, at most KNOWLEDGE_REFRESHER_SIZE of them.
 KNOWLEDGE_REFRESHER_WEEKS = env_int("OTKLIK_KNOWLEDGE_REFRESHER_WEEKS", 8)
 KNOWLEDGE_REFRESHER_SIZE = env_int("OTKLIK_KNOWLEDGE_REFRESHER_SIZE", 5)
+# The knowledge search fuses its lexical ranking with sentence embeddings (knowledge/semantic.py);
+# 0 turns the semantic channel off (lexical ranking alone, no model loaded).
+OTKLIK_KNOWLEDGE_SEMANTIC = env_bool("OTKLIK_KNOWLEDGE_SEMANTIC", True)
 
 # Operator actions: signed webhooks to the back office (default: the demo back office
 # served by Otklik itself at /actions/demo-backoffice/). OTKLIK_BACKOFFICE_SECRET (see

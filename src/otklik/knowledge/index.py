@@ -323,6 +323,13 @@ class PostgresBackend:
                     out[term][1].append(impact(counts[term], meta.lens, avg))
         return {t: v for t, v in out.items() if v[0]}
 
+    def load_metas(self, pks: Iterable[int]) -> None:
+        """Metadata of documents found by the semantic channel rather than by `match`."""
+        missing = [pk for pk in pks if pk not in self._metas]
+        if missing:
+            for row in ArticleSearchDoc.objects.filter(pk__in=missing).values_list(*_META_FIELDS):
+                self._metas[row[0]] = _meta(row)
+
     def meta(self, pk: int) -> DocMeta:
         return self._metas[pk]
 
