@@ -102,7 +102,9 @@ def build_doc(
 
 K1 = 1.2
 B = 0.75
-FIELD_WEIGHTS = (3.0, 1.5, 1.0)  # title, steps, body
+# Equal: with title × 3 one generic title word beat the content (issue 11 failure analysis;
+# equal weights measured +2 points top-1 on the dev set, docs/knowledge-benchmarks.md).
+FIELD_WEIGHTS = (1.0, 1.0, 1.0)  # title, steps, body
 
 
 def impact(tfs: tuple[int, int, int], lens: tuple[int, int, int], avg: tuple) -> float:

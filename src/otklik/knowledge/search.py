@@ -35,6 +35,7 @@ from otklik.knowledge.text import (
     lemma,
     morph,
     normalize,
+    stem,
     tokenize,
 )
 
@@ -42,6 +43,7 @@ FIELD_NAMES = ("title", "steps", "body")
 APPLICABILITY_BOOST = 0.5  # score multiplier grows by this per matched dimension
 TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
 PREFIX_WEIGHT = 0.6
+STEM_WEIGHT = 0.5  # a Snowball stem beside the lemma: same root, maybe another meaning
 SNIPPET_WORDS = 30
 _ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 
@@ -158,6 +160,11 @@ def analyse_query(
                 add(qt)
             if not corrections:
                 add(QueryTerm(term, 1.0, source, original))
+    for qt in list(terms.values()):
+        if qt.source in ("word", "layout", "typo"):
+            extra = stem(qt.term)
+            if extra != qt.term and extra in stats.df:
+                add(QueryTerm(extra, STEM_WEIGHT * qt.weight, "stem", qt.original))
     if as_you_type and query and not query[-1].isspace():
         tokens = tokenize(fixed)
         if tokens and len(tokens[-1].norm) >= 3:
