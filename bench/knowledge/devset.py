@@ -7,9 +7,12 @@ rate on out-of-scope questions, through the product's own functions on a fresh d
   protocol: each intent is one published FAQ whose title is its first utterance and whose
   body lists its first two utterances as example questions; the other three are queries; the
   out-of-scope record's utterances are the OOS queries.
+--set seed: the seed knowledge base with bench/knowledge/eval_queries.csv (written by the
+  articles' authors; no OOS).
 --set client: the seed knowledge base with bench/knowledge/client_queries.csv (queries written
   the way clients write, sharing few words with the articles) and its OOS rows.
 --lexical: OTKLIK_KNOWLEDGE_SEMANTIC=0 (today's lexical ranking alone).
+--dump FILE: write the candidates' features for `fusion_fit.py FILE…` (fit on several sets).
 --fit: also fit the fusion weights (logistic regression on the candidates' features) with
   5-fold cross-validation grouped by intent, and report the cross-validated numbers.
 
@@ -47,6 +50,12 @@ def load_clinc():
         articles.append((slug, utterances[0], body))
         queries += [(u, slug) for u in utterances[2:]]
     return articles, queries, oos
+
+
+def load_seed():
+    from evaluate import load_queries
+
+    return None, load_queries(), []
 
 
 def load_client():
@@ -194,7 +203,8 @@ def main() -> None:
 
     logging.disable(logging.INFO)
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=("clinc", "client"), default="clinc")
+    parser.add_argument("--set", choices=("clinc", "client", "seed"), default="clinc")
+    parser.add_argument("--dump", help="write the candidates' features here (for fusion_fit.py)")
     parser.add_argument("--lexical", action="store_true")
     parser.add_argument("--fit", action="store_true")
     args = parser.parse_args()
@@ -202,13 +212,20 @@ def main() -> None:
     if args.lexical:
         os.environ["OTKLIK_KNOWLEDGE_SEMANTIC"] = "0"
     django_on_fresh_sqlite(f"otklik_kb_devset_{args.set}")
-    articles, queries, oos = load_clinc() if args.set == "clinc" else load_client()
+    loader = {"clinc": load_clinc, "client": load_client, "seed": load_seed}[args.set]
+    articles, queries, oos = loader()
     _, operator = setup(articles)
     print(f"{len(queries)} queries, {len(oos)} out-of-scope\n")
-    if args.fit:
-        from fusion_fit import fit_and_report
+    if args.fit or args.dump:
+        import pickle
 
-        fit_and_report(queries, oos)
+        from fusion_fit import collect, fit_and_report
+
+        rows = collect(queries, oos)
+        if args.dump:
+            Path(args.dump).write_bytes(pickle.dumps((args.set, rows)))
+        if args.fit:
+            fit_and_report({args.set: rows})
     run_paths(queries, oos, operator)
 
 

@@ -21,10 +21,11 @@ from otklik.knowledge.index import CorpusStats, DocMeta
 
 POOL = 40  # candidates taken from each channel
 
-# Logistic weights over FEATURES (fitted by bench/knowledge/fusion_fit.py, 5-fold CV).
-FEATURES = ("cosine", "cosine_gap", "lexical", "coverage")
-WEIGHTS = (14.0, 20.0, 1.5, 1.5)
-BIAS = -9.0
+# Logistic weights over FEATURES, fitted by bench/knowledge/fusion_fit.py on the dev set
+# (ru_clinc150, with its OOS) and the seed set (bench/knowledge/eval_queries.csv) together.
+FEATURES = ("cosine", "cosine_gap", "lexical", "coverage", "lexical_first")
+WEIGHTS = (6.4, 15.27, -0.71, 2.44, 2.86)
+BIAS = -5.27
 # A document no query word matched is listed only from this probability on, so nonsense
 # does not fill the result list with the nearest vectors.
 MIN_SEMANTIC_ONLY = 0.05
@@ -38,10 +39,11 @@ class Candidate:
     cosine_gap: float
     lexical: float
     coverage: float
+    lexical_first: float = 0.0  # 1 for the best BM25 match, 1/2 for the second, … 0 if none
     probability: float = 0.0
 
     def features(self) -> tuple[float, ...]:
-        return (self.cosine, self.cosine_gap, self.lexical, self.coverage)
+        return (self.cosine, self.cosine_gap, self.lexical, self.coverage, self.lexical_first)
 
 
 def probability(features: tuple[float, ...]) -> float:
@@ -89,6 +91,7 @@ def candidates(
     metas.update(_metas(store, [pk for pk in chosen if pk not in metas]))
     best_bm25 = max((acc[pk] for pk in lexical_visible[:1]), default=0.0) or 1.0
     best_cosine = float(cosines[visible_rows].max()) if len(visible_rows) else 0.0
+    lexical_rank = {pk: i for i, pk in enumerate(lexical_visible[:pool])}
     out = []
     for pk in chosen:
         row = index.row_of.get(pk)
@@ -101,6 +104,7 @@ def candidates(
             cosine_gap=cosine - best_cosine,
             lexical=bm25 / best_bm25,
             coverage=covered.get(pk, 0.0),
+            lexical_first=1 / (1 + lexical_rank[pk]) if pk in lexical_rank else 0.0,
         )
         found.probability = probability(found.features())
         out.append(found)

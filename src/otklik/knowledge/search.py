@@ -43,6 +43,7 @@ FIELD_NAMES = ("title", "steps", "body")
 APPLICABILITY_BOOST = 0.5  # score multiplier grows by this per matched dimension
 TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
 PREFIX_WEIGHT = 0.6
+MIN_COMMON_DF = 30  # see `search`: max_df_share scales with the knowledge base's size
 STEM_WEIGHT = 0.5  # a Snowball stem beside the lemma: same root, maybe another meaning
 SNIPPET_WORDS = 30
 _ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
@@ -414,7 +415,9 @@ def search(
     stats = store.stats()
     terms, understood = analyse_query(query, an, stats, as_you_type=as_you_type)
     if max_df_share is not None and stats.n:
-        limit_df = max_df_share * stats.n
+        # A share alone drops the words that matter in a small base (on 14 articles a tenth
+        # is any word in two of them): a word is common only in MIN_COMMON_DF documents too.
+        limit_df = max(max_df_share * stats.n, MIN_COMMON_DF)
         common = [qt for qt in terms if stats.df.get(qt.term, 0) > limit_df]
         if len(common) < len(terms):  # keep the query if every word is common
             terms = [qt for qt in terms if qt not in common]
