@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
+from otklik.knowledge import search as search_module
 from otklik.knowledge.index import get_backend
 from otklik.knowledge.models import Audience
-from otklik.knowledge import search as search_module
 from otklik.knowledge.search import SearchContext, search
 from otklik.knowledge.selectors import (
     CLIENT_AUDIENCES,
