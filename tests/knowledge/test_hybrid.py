@@ -130,3 +130,14 @@ def test_semantic_neighbours_respect_audience(faq):
     article_publish(article=internal, author=editor)
     slugs = [h.slug for h in search_articles(user=None, query="карточка пропала", limit=10).hits]
     assert "internal-lost" not in slugs and slugs[0] == "card-lost"
+
+
+def test_rebuild_command_recomputes_vectors_with_progress(faq):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("rebuild_search_index", "--embeddings", stdout=out)
+    assert f"vectors: {len(FAQ)}/{len(FAQ)}" in out.getvalue()
+    assert f"computed {len(FAQ)} vector(s)" in out.getvalue()
