@@ -64,7 +64,10 @@ def _reader(request: HttpRequest):
 
 @router.get("/knowledge/search", response={200: SearchOut, **READ_ERRORS})
 def knowledge_search(request: HttpRequest, params: Query[SearchQuery]):
-    result = search_articles(user=_reader(request), query=params.q, limit=params.limit)
+    # The same as-you-type search as the screen: «закр» finds «закрыть».
+    result = search_articles(
+        user=_reader(request), query=params.q, limit=params.limit, as_you_type=True
+    )
     return {
         "query": result.query,
         "understood_as": result.understood_as,

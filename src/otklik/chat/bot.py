@@ -8,8 +8,13 @@ Rules, in order:
 1. the visitor asks for a person («оператор», «человек», «позовите специалиста»…) → hand off;
 2. the text matches a human-only chat topic → hand off;
 3. nothing client-facing scores at least OTKLIK_CHAT_BOT_MIN_SCORE → hand off (low confidence);
-4. the top article is clearly ahead (CLEAR_LEAD × the second) → answer with it;
+4. the top article scores at least OTKLIK_CHAT_BOT_ANSWER_SCORE and is clearly ahead
+   (CLEAR_LEAD × the second) → answer with it;
 5. otherwise → the top article plus up to two alternatives to choose from.
+Scores are the hybrid search's probability that an article is the right one (knowledge/
+fusion.py), so the thresholds were fitted on in-scope and out-of-scope questions (issue 11):
+a weak match is never a confident answer. Any language the search embeds (English too) gets
+an answer, choices or a hand-off like Russian does.
 Two "did not help" answers in one chat hand it off as well (see `services.bot_feedback`).
 """
 
@@ -100,7 +105,8 @@ def decide(conversation: Conversation, text: str) -> Decision:
             hits,
             topic,
         )
-    if len(hits) == 1 or hits[0].score >= CLEAR_LEAD * hits[1].score:
+    confident = hits[0].score >= settings.OTKLIK_CHAT_BOT_ANSWER_SCORE
+    if confident and (len(hits) == 1 or hits[0].score >= CLEAR_LEAD * hits[1].score):
         second = hits[1].score if len(hits) > 1 else 0.0
         return Decision(
             BotDecisionKind.ANSWER,
@@ -109,9 +115,13 @@ def decide(conversation: Conversation, text: str) -> Decision:
             hits,
             topic,
         )
+    second = hits[1].score if len(hits) > 1 else 0.0
     return Decision(
         BotDecisionKind.ALTERNATIVES,
-        f"top {hits[0].score:.2f} close to {hits[1].score:.2f}",
+        f"top {hits[0].score:.2f} close to {second:.2f}"
+        if confident
+        else f"top {hits[0].score:.2f} below the answer threshold "
+        f"{settings.OTKLIK_CHAT_BOT_ANSWER_SCORE:.2f}",
         candidates,
         hits,
         topic,

@@ -296,6 +296,11 @@ class BotDecision(models.Model):
         if self.decision == kind.ANSWER:
             message = gettext("Best match %(top).2f, clearly ahead of the next one (%(second).2f).")
             return message % {"top": top, "second": second}
+        if self.decision == kind.ALTERNATIVES and "below the answer threshold" in self.reason:
+            return gettext(
+                "Best match %(top).2f is not sure enough for an answer: "
+                "the client was offered the choice."
+            ) % {"top": top}
         if self.decision == kind.ALTERNATIVES:
             return gettext(
                 "Best match %(top).2f is close to the next one (%(second).2f): "

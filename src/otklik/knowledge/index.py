@@ -102,7 +102,9 @@ def build_doc(
 
 K1 = 1.2
 B = 0.75
-FIELD_WEIGHTS = (3.0, 1.5, 1.0)  # title, steps, body
+# Equal: with title × 3 one generic title word beat the content (issue 11 failure analysis;
+# equal weights measured +2 points top-1 on the dev set, docs/knowledge-benchmarks.md).
+FIELD_WEIGHTS = (1.0, 1.0, 1.0)  # title, steps, body
 
 
 def impact(tfs: tuple[int, int, int], lens: tuple[int, int, int], avg: tuple) -> float:
@@ -322,6 +324,13 @@ class PostgresBackend:
                     out[term][0].append(meta.pk)
                     out[term][1].append(impact(counts[term], meta.lens, avg))
         return {t: v for t, v in out.items() if v[0]}
+
+    def load_metas(self, pks: Iterable[int]) -> None:
+        """Metadata of documents found by the semantic channel rather than by `match`."""
+        missing = [pk for pk in pks if pk not in self._metas]
+        if missing:
+            for row in ArticleSearchDoc.objects.filter(pk__in=missing).values_list(*_META_FIELDS):
+                self._metas[row[0]] = _meta(row)
 
     def meta(self, pk: int) -> DocMeta:
         return self._metas[pk]

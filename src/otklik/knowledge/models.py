@@ -94,6 +94,10 @@ class ArticleVersion(models.Model):
         default=False,
         help_text=_("Published as a material change: the affected roles must acknowledge it."),
     )
+    # Sentence vector of the text for the semantic search (float16 bytes, see
+    # knowledge/semantic.py), computed by the re-index job when the version is published.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    embedding_model = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("article version")

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from otklik.knowledge import fusion, semantic
 from otklik.knowledge.index import (
     CorpusStats,
     DocMeta,
@@ -34,6 +35,7 @@ from otklik.knowledge.text import (
     lemma,
     morph,
     normalize,
+    stem,
     tokenize,
 )
 
@@ -41,6 +43,8 @@ FIELD_NAMES = ("title", "steps", "body")
 APPLICABILITY_BOOST = 0.5  # score multiplier grows by this per matched dimension
 TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
 PREFIX_WEIGHT = 0.6
+MIN_COMMON_DF = 30  # see `search`: max_df_share scales with the knowledge base's size
+STEM_WEIGHT = 0.5  # a Snowball stem beside the lemma: same root, maybe another meaning
 SNIPPET_WORDS = 30
 _ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 
@@ -157,6 +161,11 @@ def analyse_query(
                 add(qt)
             if not corrections:
                 add(QueryTerm(term, 1.0, source, original))
+    for qt in list(terms.values()):
+        if qt.source in ("word", "layout", "typo"):
+            extra = stem(qt.term)
+            if extra != qt.term and extra in stats.df:
+                add(QueryTerm(extra, STEM_WEIGHT * qt.weight, "stem", qt.original))
     if as_you_type and query and not query[-1].isspace():
         tokens = tokenize(fixed)
         if tokens and len(tokens[-1].norm) >= 3:
@@ -238,6 +247,30 @@ def _boosted_scores(
     return scores
 
 
+def _accumulate(
+    terms: list[QueryTerm], stats: CorpusStats, store
+) -> tuple[dict[int, float], dict[int, float]]:
+    """BM25 of every document holding a query term, and the share of the query's idf mass
+    each one covers (0..1): how much of what the client said the article speaks about."""
+    ordered = sorted(terms, key=lambda q: q.term)
+    postings = store.match([qt.term for qt in ordered])
+    acc: dict[int, float] = {}
+    covered: dict[int, float] = {}
+    mass = sum(qt.weight * _idf(stats, qt.term) for qt in ordered) or 1.0
+    for qt in ordered:
+        found = postings.get(qt.term)
+        if not found:
+            continue
+        factor = qt.weight * _idf(stats, qt.term)
+        share = factor / mass
+        get = acc.get
+        get_share = covered.get
+        for pk, imp in zip(found[0], found[1], strict=True):
+            acc[pk] = get(pk, 0.0) + factor * imp
+            covered[pk] = get_share(pk, 0.0) + share
+    return acc, covered
+
+
 def rank(
     terms: list[QueryTerm],
     stats: CorpusStats,
@@ -257,17 +290,7 @@ def rank(
     document below the `limit`-th one instead of bounding what a boost might add.
     tests/knowledge/test_rank_equivalence.py checks it against scoring every document.
     """
-    ordered = sorted(terms, key=lambda q: q.term)
-    postings = store.match([qt.term for qt in ordered])
-    acc: dict[int, float] = {}
-    for qt in ordered:
-        found = postings.get(qt.term)
-        if not found:
-            continue
-        factor = qt.weight * _idf(stats, qt.term)
-        get = acc.get
-        for pk, imp in zip(found[0], found[1], strict=True):
-            acc[pk] = get(pk, 0.0) + factor * imp
+    acc, _ = _accumulate(terms, stats, store)
     scores = _boosted_scores(acc, store, context)
 
     # Usually the first few dozen settle the top; look further only if hidden ones crowd it.
@@ -292,6 +315,35 @@ def rank(
         matched = _applicability(meta, context)
         top.append((score, meta, acc[meta.pk], matched))
     return top, more
+
+
+def _hybrid_rank(
+    terms: list[QueryTerm],
+    stats: CorpusStats,
+    store,
+    index: "semantic.SemanticIndex",
+    text: str,
+    *,
+    audiences: frozenset[str],
+    role: str | None,
+    context: SearchContext | None,
+    limit: int,
+) -> tuple[list[tuple[float, DocMeta, float, list[str]]], bool, dict]:
+    """Like `rank`, ordered by the fused probability (see fusion.py) times the same
+    applicability multiplier; also returns the listed candidates by pk for `explain`."""
+    acc, covered = _accumulate(terms, stats, store)
+    found = fusion.candidates(
+        acc, covered, store, index, fusion.query_vector(text), audiences=audiences, role=role
+    )
+    scored = []
+    for candidate in found:
+        if candidate.bm25 <= 0 and candidate.probability < fusion.MIN_SEMANTIC_ONLY:
+            continue
+        matched = _applicability(candidate.meta, context)
+        scored.append((candidate.probability * _multiplier(len(matched)), candidate, matched))
+    scored.sort(key=lambda r: (-r[0], r[1].meta.slug))
+    top = [(score, c.meta, c.bm25, matched) for score, c, matched in scored[:limit]]
+    return top, len(scored) > limit, {c.meta.pk: c for _, c, _ in scored[:limit]}
 
 
 def explain(
@@ -363,13 +415,30 @@ def search(
     stats = store.stats()
     terms, understood = analyse_query(query, an, stats, as_you_type=as_you_type)
     if max_df_share is not None and stats.n:
-        limit_df = max_df_share * stats.n
+        # A share alone drops the words that matter in a small base (on 14 articles a tenth
+        # is any word in two of them): a word is common only in MIN_COMMON_DF documents too.
+        limit_df = max(max_df_share * stats.n, MIN_COMMON_DF)
         common = [qt for qt in terms if stats.df.get(qt.term, 0) > limit_df]
         if len(common) < len(terms):  # keep the query if every word is common
             terms = [qt for qt in terms if qt not in common]
-    top, more = rank(
-        terms, stats, store, audiences=audiences, role=role, context=context, limit=limit
-    )
+    index = semantic.get_index(generation) if semantic.enabled() else None
+    fused: dict[int, fusion.Candidate] = {}
+    if index is not None and fusion.corpus_ready(stats, index) and understood.strip():
+        top, more, fused = _hybrid_rank(
+            terms,
+            stats,
+            store,
+            index,
+            understood,
+            audiences=audiences,
+            role=role,
+            context=context,
+            limit=limit,
+        )
+    else:
+        top, more = rank(
+            terms, stats, store, audiences=audiences, role=role, context=context, limit=limit
+        )
     rows = {}
     if top:
         rows = {
@@ -399,6 +468,12 @@ def search(
             score=score,
             explain=explain(terms, stats, meta, tuple(lemma_fields), bm25, matched, score),
         )
+        if meta.pk in fused:
+            found = fused[meta.pk]
+            hit.explain["semantic"] = {
+                name: round(value, 4)
+                for name, value in zip(fusion.FEATURES, found.features(), strict=True)
+            } | {"probability": round(found.probability, 4)}
         if highlight:
             hit.title_html = an.highlight(title, matched_terms)
             hit.snippet_html = an.highlight(

@@ -294,12 +294,63 @@ def article_set_related(*, article: Article, author, slugs: Iterable[str]) -> Ar
 # --- the index, through the job system ----------------------------------------------------
 
 
+def embeddings_compute(versions: Sequence[ArticleVersion], *, force: bool = False) -> int:
+    """Store the semantic vector of each version that lacks one from the current model.
+
+    Runs outside the index transaction: the model takes tens of milliseconds per article,
+    and a version's text never changes, so a vector once stored stays right.
+    """
+    from otklik.knowledge import semantic
+    from otklik.knowledge.index import markdown_to_text
+
+    todo = [
+        v for v in versions if force or v.embedding_model != semantic.MODEL_NAME or not v.embedding
+    ]
+    if not todo or not semantic.enabled():
+        return 0
+    vectors = semantic.article_vectors(
+        [
+            (v.title, "\n".join(str(s) for s in v.steps or []), markdown_to_text(v.body))
+            for v in todo
+        ]
+    )
+    for version, vector in zip(todo, vectors, strict=True):
+        version.embedding = semantic.to_bytes(vector)
+        version.embedding_model = semantic.MODEL_NAME
+    ArticleVersion.objects.bulk_update(todo, ["embedding", "embedding_model"], batch_size=200)
+    return len(todo)
+
+
+def embeddings_rebuild(*, force: bool = False, batch: int = 64, progress=None) -> int:
+    """Vectors for every published version lacking one (all with `force`), then a new index
+    generation so every process reloads its matrix. `progress(done, total)` after each batch."""
+    ids = list(
+        Article.objects.filter(status=ArticleStatus.PUBLISHED, published_version__isnull=False)
+        .order_by("pk")
+        .values_list("published_version_id", flat=True)
+    )
+    done = computed = 0
+    for start in range(0, len(ids), batch):
+        versions = list(ArticleVersion.objects.filter(pk__in=ids[start : start + batch]))
+        computed += embeddings_compute(versions, force=force)
+        done += len(versions)
+        if progress is not None:
+            progress(done, len(ids))
+    bump_generation()
+    return computed
+
+
 def search_index_update(*, article_id: int) -> bool:
     """Bring one article's index row in line with its published version (the job's work).
 
     Returns whether the article is now searchable. Bumping the generation makes every
-    process rebuild its in-memory index on its next search.
+    process rebuild its in-memory index and semantic matrix on its next search.
     """
+    published = ArticleVersion.objects.filter(
+        article_id=article_id, article__published_version=F("pk")
+    ).first()
+    if published is not None:
+        embeddings_compute([published])
     with transaction.atomic():
         article = Article.objects.select_related("published_version").filter(pk=article_id).first()
         ArticleSearchDoc.objects.filter(article_id=article_id).delete()
@@ -389,7 +440,7 @@ def search_index_rebuild() -> int:
             ArticleSearchDoc.objects.bulk_create(docs)
             docs = []
     ArticleSearchDoc.objects.bulk_create(docs)
-    bump_generation()
+    embeddings_rebuild()  # only versions without a vector: nothing to do in steady state
     return ArticleSearchDoc.objects.count()
 
 

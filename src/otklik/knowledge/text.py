@@ -30,7 +30,14 @@ _STOPWORDS_TEXT = """
     с со так такой там тот то у уже хотеть что чтобы чей это этот я ко мочь нужно надо можно
     почему зачем сколько куда откуда ваш свой себя ну вообще очень еще тоже просто сейчас
 """
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# What callers say around the question: greetings, politeness, «подскажите, есть ли…». Found
+# in the failure analysis of client-phrased queries (issue 11): they matched articles that
+# happen to say «пожалуйста» or «подскажите».
+_CONTACT_CENTRE_TEXT = """
+    здравствовать здравствуйте привет добрый пожалуйста спасибо благодарить подсказать
+    сказать есть the a an to is are do does i my me you can please hello hi
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split()) | frozenset(_CONTACT_CENTRE_TEXT.split())
 
 
 def normalize(text: str) -> str:
@@ -75,6 +82,22 @@ def lemma(word: str) -> str:
     if not _CYRILLIC_WORD.fullmatch(word):
         return word
     return normalize(morph().parse(word)[0].normal_form)
+
+
+@lru_cache(maxsize=200_000)
+def stem(term: str) -> str:
+    """Snowball stem of a lemma («переводить» and «перевод» → «перевод»): an extra term
+    beside the lemma, so words of one root meet across parts of speech."""
+    if not _CYRILLIC_WORD.fullmatch(term) or len(term) < 5:
+        return term
+    return _stemmer().stemWord(term)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("russian")
 
 
 @lru_cache(maxsize=50_000)
@@ -138,7 +161,9 @@ class Analyzer:
         extra = [
             c for start, end, c in self._spans(lems) if not (end - start == 1 and lems[start] == c)
         ]
-        return lems + extra
+        known = set(lems)
+        stems = [s for s in (stem(lem) for lem in lems) if s not in known]
+        return lems + extra + stems
 
     def query_terms(self, text: str) -> list[tuple[str, str]]:
         """(term, original words) for a query; synonym phrases become their canonical token."""

@@ -1,0 +1,140 @@
+"""Fit the fusion weights (knowledge/fusion.py) and the bot's thresholds on labelled sets.
+
+    .venv/bin/python bench/knowledge/devset.py --set clinc --dump /tmp/clinc.pkl
+    .venv/bin/python bench/knowledge/devset.py --set seed --dump /tmp/seed.pkl
+    .venv/bin/python bench/knowledge/fusion_fit.py /tmp/clinc.pkl /tmp/seed.pkl
+
+Candidates come from the product's own functions (query analysis, BM25 accumulation, the
+semantic matrix, fusion.candidates); a logistic regression (IRLS with a small L2 penalty,
+numpy only) learns P(candidate is the right article) from their features, out-of-scope
+queries' candidates all being negatives. Reported figures are 5-fold cross-validated with
+folds grouped by intent (out-of-scope queries spread over the folds), so no intent is seen in
+training when its queries are scored. Fitting on sets of different shapes (short FAQ entries,
+long procedures) keeps the weights from suiting one article shape only.
+"""
+
+import pickle
+import random
+import sys
+
+import numpy as np
+
+
+def collect(queries, oos):
+    from otklik.knowledge import fusion, semantic
+    from otklik.knowledge.index import analyzer, current_generation, get_backend
+    from otklik.knowledge.search import _accumulate, analyse_query
+    from otklik.knowledge.selectors import STAFF_AUDIENCES
+
+    generation = current_generation()
+    store = get_backend(None, generation)
+    an = analyzer(generation)
+    stats = store.stats()
+    index = semantic.get_index(generation)
+    out = []
+    for text, want in [*queries, *((q, None) for q in oos)]:
+        terms, understood = analyse_query(text, an, stats)
+        acc, covered = _accumulate(terms, stats, store)
+        found = fusion.candidates(
+            acc,
+            covered,
+            store,
+            index,
+            fusion.query_vector(understood),
+            audiences=STAFF_AUDIENCES,
+            role="supervisor",
+        )
+        x = np.array([c.features() for c in found], dtype=np.float64).reshape(len(found), -1)
+        y = np.array([c.meta.slug == want for c in found], dtype=np.float64)
+        lexical = np.array([c.bm25 > 0 for c in found], dtype=bool)
+        out.append((want, [c.meta.slug for c in found], x, y, lexical))
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 30):
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -50, 50)))
+        grad = xb.T @ (p - y) + l2 * np.r_[w[:-1], 0]
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + l2 * np.eye(len(w))
+        w -= np.linalg.solve(hess, grad)
+    return w[:-1], w[-1]
+
+
+def predict(w, b, x):
+    return 1 / (1 + np.exp(-np.clip(x @ w + b, -50, 50)))
+
+
+def folds(rows, k=5, seed=11):
+    intents = sorted({r[0] for r in rows if r[0] is not None})
+    rnd = random.Random(seed)
+    rnd.shuffle(intents)
+    fold_of = {intent: i % k for i, intent in enumerate(intents)}
+    out, oos_i = [], 0
+    for r in rows:
+        if r[0] is None:
+            out.append(oos_i % k)
+            oos_i += 1
+        else:
+            out.append(fold_of[r[0]])
+    return out
+
+
+def rank_row(w, b, row, min_semantic_only):
+    _, slugs, x, _, lexical = row
+    if not len(slugs):
+        return [], []
+    p = predict(w, b, x)
+    keep = lexical | (p >= min_semantic_only)
+    order = sorted((i for i in range(len(slugs)) if keep[i]), key=lambda i: (-p[i], slugs[i]))
+    return [slugs[i] for i in order], [float(p[i]) for i in order]
+
+
+def _stack(rows):
+    rows = [r for r in rows if len(r[2])]
+    return np.vstack([r[2] for r in rows]), np.concatenate([r[3] for r in rows])
+
+
+def fit_and_report(sets: dict, min_semantic_only=0.05, k=5):
+    tagged = {name: list(zip(rows, folds(rows, k), strict=True)) for name, rows in sets.items()}
+    scored = {name: [] for name in sets}
+    for fold in range(k):
+        train = [r for pairs in tagged.values() for r, f in pairs if f != fold]
+        w, b = fit(*_stack(train))
+        for name, pairs in tagged.items():
+            for r, f in pairs:
+                if f == fold:
+                    scored[name].append((r[0], *rank_row(w, b, r, min_semantic_only)))
+    for name, results in scored.items():
+        inside = [(want, s, p) for want, s, p in results if want is not None]
+        outside = np.array([p[0] if p else 0.0 for want, _, p in results if want is None])
+        n = len(inside)
+        pos = [s.index(want) + 1 if want in s else 0 for want, s, _ in inside]
+        top1 = sum(p == 1 for p in pos) / n
+        top3 = sum(0 < p <= 3 for p in pos) / n
+        mrr = sum(1 / p for p in pos if p) / n
+        print(f"[{name}] cross-validated: top-1 {top1:.3f}, top-3 {top3:.3f}, MRR {mrr:.3f}")
+        tops = np.array([p[0] if p else 0.0 for _, _, p in inside])
+        right = np.array([p == 1 for p in pos])
+        for t in (0.3, 0.4, 0.5, 0.6, 0.7):
+            line = (
+                f"  answer at {t:.2f}: in-scope answered {(tops >= t).mean():.1%} "
+                f"(right {((tops >= t) & right).mean():.1%})"
+            )
+            if len(outside):
+                line += f", OOS answered {(outside >= t).mean():.1%}"
+            print(line)
+        if len(outside):
+            for t in (0.1, 0.15, 0.2):
+                print(
+                    f"  hand off below {t:.2f}: in-scope {(tops < t).mean():.1%}, "
+                    f"OOS {(outside < t).mean():.1%}"
+                )
+    w, b = fit(*_stack([r for rows in sets.values() for r in rows]))
+    print(f"weights on all rows: {tuple(round(float(v), 2) for v in w)}, bias {b:.2f}\n")
+
+
+if __name__ == "__main__":
+    loaded = dict(pickle.loads(open(path, "rb").read()) for path in sys.argv[1:])  # noqa: SIM115
+    fit_and_report(loaded)

@@ -1,0 +1,120 @@
+"""Hybrid ranking: the lexical BM25 channel fused with sentence-embedding similarity.
+
+Each candidate (the best lexical matches and the nearest vectors among the documents the
+reader may see) gets four features — cosine similarity, the cosine's distance from the best
+one, BM25 relative to the query's best BM25, and the share of the query's idf mass it covers —
+and a logistic model turns them into the probability that it is the right article. The
+weights were fitted on the issue-11 dev set with cross-validation (bench/knowledge/
+fusion_fit.py; figures in docs/knowledge-benchmarks.md); the probability is also what the
+chat bot's thresholds read, so "confident" means the same thing everywhere.
+"""
+
+import heapq
+import math
+from dataclasses import dataclass
+from operator import itemgetter
+
+import numpy as np
+
+from otklik.knowledge import semantic
+from otklik.knowledge.index import CorpusStats, DocMeta
+
+POOL = 40  # candidates taken from each channel
+
+# Logistic weights over FEATURES, fitted by bench/knowledge/fusion_fit.py on the dev set
+# (ru_clinc150, with its OOS) and the seed set (bench/knowledge/eval_queries.csv) together.
+FEATURES = ("cosine", "cosine_gap", "lexical", "coverage", "lexical_first")
+WEIGHTS = (6.4, 15.27, -0.71, 2.44, 2.86)
+BIAS = -5.27
+# A document no query word matched is listed only from this probability on, so nonsense
+# does not fill the result list with the nearest vectors.
+MIN_SEMANTIC_ONLY = 0.05
+
+
+@dataclass
+class Candidate:
+    meta: DocMeta
+    bm25: float
+    cosine: float
+    cosine_gap: float
+    lexical: float
+    coverage: float
+    lexical_first: float = 0.0  # 1 for the best BM25 match, 1/2 for the second, … 0 if none
+    probability: float = 0.0
+
+    def features(self) -> tuple[float, ...]:
+        return (self.cosine, self.cosine_gap, self.lexical, self.coverage, self.lexical_first)
+
+
+def probability(features: tuple[float, ...]) -> float:
+    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, features, strict=True))
+    return 1 / (1 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def _visible(meta: DocMeta, audiences: frozenset[str], role: str | None) -> bool:
+    return meta.audience in audiences and (not meta.roles or role in meta.roles)
+
+
+def _metas(store, pks: list[int]) -> dict[int, DocMeta]:
+    load = getattr(store, "load_metas", None)
+    if load is not None:
+        load(pks)
+    return {pk: store.meta(pk) for pk in pks}
+
+
+def candidates(
+    acc: dict[int, float],
+    covered: dict[int, float],
+    store,
+    index: "semantic.SemanticIndex",
+    query_vector: np.ndarray,
+    *,
+    audiences: frozenset[str],
+    role: str | None,
+    pool: int = POOL,
+) -> list[Candidate]:
+    """The visible documents worth scoring: top `pool` by BM25 and top `pool` by cosine."""
+    cosines = index.cosines(query_vector)
+    visible_rows = index.visible_rows(audiences, role)
+    chosen: dict[int, None] = {}
+    if len(visible_rows):
+        sims = cosines[visible_rows]
+        k = min(pool, len(sims))
+        best = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        for row in visible_rows[best]:
+            chosen[int(index.pks[row])] = None
+    lexical_top = heapq.nlargest(pool * 4, acc.items(), key=itemgetter(1))
+    metas = _metas(store, [pk for pk, _ in lexical_top])
+    lexical_visible = [pk for pk, _ in lexical_top if _visible(metas[pk], audiences, role)]
+    for pk in lexical_visible[:pool]:
+        chosen[pk] = None
+    metas.update(_metas(store, [pk for pk in chosen if pk not in metas]))
+    best_bm25 = max((acc[pk] for pk in lexical_visible[:1]), default=0.0) or 1.0
+    best_cosine = float(cosines[visible_rows].max()) if len(visible_rows) else 0.0
+    lexical_rank = {pk: i for i, pk in enumerate(lexical_visible[:pool])}
+    out = []
+    for pk in chosen:
+        row = index.row_of.get(pk)
+        cosine = float(cosines[row]) if row is not None else 0.0
+        bm25 = acc.get(pk, 0.0)
+        found = Candidate(
+            meta=metas[pk],
+            bm25=bm25,
+            cosine=cosine,
+            cosine_gap=cosine - best_cosine,
+            lexical=bm25 / best_bm25,
+            coverage=covered.get(pk, 0.0),
+            lexical_first=1 / (1 + lexical_rank[pk]) if pk in lexical_rank else 0.0,
+        )
+        found.probability = probability(found.features())
+        out.append(found)
+    return out
+
+
+def query_vector(text: str) -> np.ndarray:
+    return semantic.embed_query(text)
+
+
+def corpus_ready(stats: CorpusStats, index: "semantic.SemanticIndex") -> bool:
+    """Fuse only when vectors exist for the index (else the lexical ranking alone)."""
+    return bool(stats.n) and len(index) > 0
