@@ -111,3 +111,15 @@ def access_log_page(
 def access_review_staff() -> QuerySet[User]:
     """Members of staff to filter by, in the order people look for them."""
     return User.objects.order_by("last_name", "first_name", "username")
+
+
+def access_review_client(*, user: User, client_id: int):
+    """The client a review is filtered by, for its heading; only for those who may review.
+
+    The client model is reached through the log's own foreign key, so the audit app does not
+    import the clients app (clients writes audit records; the dependency stays one way).
+    """
+    if not can_review_access(user):
+        raise PermissionDenied
+    client_model = AuditRecord._meta.get_field("client").related_model
+    return client_model.objects.filter(pk=client_id).first()

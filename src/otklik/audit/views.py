@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET
 from otklik.audit.selectors import (
     AccessFilters,
     access_log_page,
+    access_review_client,
     access_review_staff,
     action_label,
 )
 from otklik.audit.services import access_log_export
-from otklik.clients.models import Client
 from otklik.common.web import int_or_none
 
 
@@ -52,7 +52,7 @@ def access_review(request: HttpRequest) -> HttpResponse:
     rows, has_next = access_log_page(user=request.user, filters=filters, page=page)
     client = None
     if filters.client_id is not None:
-        client = Client.objects.filter(pk=filters.client_id).first()
+        client = access_review_client(user=request.user, client_id=filters.client_id)
     context = {
         "filters": filters,
         "records": [(r, action_label(r.action)) for r in rows],
