@@ -77,12 +77,12 @@ def test_main_pages_have_no_csp_violations_and_htmx_still_works(
     visit("/chat/")
     page.screenshot(path=str(artifacts_dir / "csp_chat_queue.png"))
 
-    # The admin, as a superuser.
+    # The admin, as a superuser: its login is the staff login (throttled, second factor).
     page.context.clear_cookies()
     visit("/admin/login/")
     page.fill("#id_username", "root")
     page.fill("#id_password", "pass-12345")
-    page.click("input[type=submit]")
+    page.click(".login button[type=submit]")
     page.wait_for_url(re.compile(r"/admin/$"))
     visit("/admin/accounts/user/")
     visit("/admin/accounts/user/add/")
