@@ -12,7 +12,7 @@ from otklik.portal.auth import SESSION_CLIENT
 def _fresh_throttles(monkeypatch):
     """Throttle counters live in the cache (Redis in CI, shared): give each test its own
     key space instead of flushing the cache under other tests' feet."""
-    from otklik.portal import services
+    from otklik.portal import login_codes as services
 
     monkeypatch.setattr(services._attempts, "prefix", f"test-portal:{uuid.uuid4().hex}")
     monkeypatch.setattr(services._pacing, "prefix", f"test-portal-pacing:{uuid.uuid4().hex}")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from otklik.notifications.models import Outbox
-from otklik.portal import services
+from otklik.portal import login_codes as services
 from otklik.portal.auth import SESSION_CLIENT
 from otklik.portal.models import PortalLoginCode
 from tests.codes import sealed_code

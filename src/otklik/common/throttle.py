@@ -29,6 +29,8 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from otklik.common.errors import ServiceError
+
 
 def keyed_hash(namespace: str, *parts: str) -> str:
     """HMAC-SHA256 of the parts under SECRET_KEY; `namespace` keeps uses apart."""
@@ -315,3 +317,11 @@ class Lockout:
             expires_at=until + timedelta(seconds=1),
         )
         return until
+
+
+class Throttled(ServiceError):
+    """Too many requests (codes, wrong codes) for a key; try again at `retry_at`."""
+
+    def __init__(self, message, *, retry_at: datetime | None = None):
+        super().__init__(message)
+        self.retry_at = retry_at

@@ -20,9 +20,9 @@ from otklik.clients.models import (
     Client,
     ContactPoint,
 )
-from otklik.common.errors import ServiceError
 from otklik.common.links import absolute_reverse
 from otklik.common.throttle import AttemptCounter, Pacing, keyed_hash
+from otklik.common.throttle import Throttled as Throttled  # shared by the signing stage
 from otklik.orders import pdf
 from otklik.orders.models import (
     Order,
@@ -59,14 +59,6 @@ MAX_FIELD = 500
 PAUSE_ENV = "OTKLIK_ORDERS_TEST_PAUSE_IN_STEP"
 
 _engine = Engine(autoescape=False)  # documents are plain text; HTML pages escape it
-
-
-class Throttled(ServiceError):
-    """Too many signing codes or wrong codes; try again later (`retry_at`)."""
-
-    def __init__(self, message, *, retry_at: datetime | None = None):
-        super().__init__(message)
-        self.retry_at = retry_at
 
 
 class DocumentDamaged(Exception):
