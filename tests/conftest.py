@@ -35,6 +35,18 @@ def _audit_spool_dir(settings, tmp_path):
     settings.OTKLIK_AUDIT_SPOOL_DIR = str(tmp_path / "audit-spool")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_portal_code_throttles(monkeypatch):
+    """Portal code throttles count in a shared store (Redis in CI, kept between runs): give each
+    test its own key space, wherever it requests a portal code (portal, orders, retention)."""
+    import uuid
+
+    from otklik.portal import login_codes
+
+    monkeypatch.setattr(login_codes._attempts, "prefix", f"test-portal:{uuid.uuid4().hex}")
+    monkeypatch.setattr(login_codes._pacing, "prefix", f"test-portal-pacing:{uuid.uuid4().hex}")
+
+
 @pytest.fixture
 def cast(db) -> Cast:
     team_a = TeamFactory(name="Вторая линия")

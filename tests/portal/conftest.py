@@ -1,21 +1,9 @@
 """Portal fixtures: two clients with phones and e-mails, a portal client session helper."""
 
-import uuid
-
 import pytest
 
 from otklik.clients.services import client_create
 from otklik.portal.auth import SESSION_CLIENT
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles(monkeypatch):
-    """Throttle counters live in the cache (Redis in CI, shared): give each test its own
-    key space instead of flushing the cache under other tests' feet."""
-    from otklik.portal import login_codes as services
-
-    monkeypatch.setattr(services._attempts, "prefix", f"test-portal:{uuid.uuid4().hex}")
-    monkeypatch.setattr(services._pacing, "prefix", f"test-portal-pacing:{uuid.uuid4().hex}")
 
 
 @pytest.fixture
