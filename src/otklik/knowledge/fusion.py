@@ -24,6 +24,8 @@ POOL = 40  # candidates taken from each channel
 # Logistic weights over FEATURES, fitted by bench/knowledge/fusion_fit.py on the dev set
 # (ru_clinc150, with its OOS) and the seed set (bench/knowledge/eval_queries.csv) together.
 FEATURES = ("cosine", "cosine_gap", "lexical", "coverage", "lexical_first")
+# Every feature `candidates` computes; fusion_fit.py compares subsets of them.
+ALL_FEATURES = (*FEATURES, "cosine_z", "semantic_first")
 WEIGHTS = (6.4, 15.27, -0.71, 2.44, 2.86)
 BIAS = -5.27
 # A document no query word matched is listed only from this probability on, so nonsense
@@ -40,10 +42,12 @@ class Candidate:
     lexical: float
     coverage: float
     lexical_first: float = 0.0  # 1 for the best BM25 match, 1/2 for the second, … 0 if none
+    cosine_z: float = 0.0  # cosine in standard deviations above the visible articles' mean
+    semantic_first: float = 0.0  # 1 for the nearest vector, 1/2 for the second, … 0 beyond
     probability: float = 0.0
 
-    def features(self) -> tuple[float, ...]:
-        return (self.cosine, self.cosine_gap, self.lexical, self.coverage, self.lexical_first)
+    def features(self, names: tuple[str, ...] = FEATURES) -> tuple[float, ...]:
+        return tuple(getattr(self, name) for name in names)
 
 
 def probability(features: tuple[float, ...]) -> float:
@@ -77,12 +81,17 @@ def candidates(
     cosines = index.cosines(query_vector)
     visible_rows = index.visible_rows(audiences, role)
     chosen: dict[int, None] = {}
+    mean = spread = 0.0
+    semantic_rank: dict[int, int] = {}
     if len(visible_rows):
         sims = cosines[visible_rows]
+        mean, spread = float(sims.mean()), float(sims.std()) or 1.0
         k = min(pool, len(sims))
         best = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        for row in visible_rows[best]:
+        best = best[np.argsort(-sims[best], kind="stable")]
+        for i, row in enumerate(visible_rows[best]):
             chosen[int(index.pks[row])] = None
+            semantic_rank[int(index.pks[row])] = i
     lexical_top = heapq.nlargest(pool * 4, acc.items(), key=itemgetter(1))
     metas = _metas(store, [pk for pk, _ in lexical_top])
     lexical_visible = [pk for pk, _ in lexical_top if _visible(metas[pk], audiences, role)]
@@ -105,6 +114,8 @@ def candidates(
             lexical=bm25 / best_bm25,
             coverage=covered.get(pk, 0.0),
             lexical_first=1 / (1 + lexical_rank[pk]) if pk in lexical_rank else 0.0,
+            cosine_z=(cosine - mean) / spread if row is not None else 0.0,
+            semantic_first=1 / (1 + semantic_rank[pk]) if pk in semantic_rank else 0.0,
         )
         found.probability = probability(found.features())
         out.append(found)
