@@ -2,7 +2,10 @@
 
     .venv/bin/python bench/knowledge/devset.py --set clinc --dump /tmp/clinc.pkl
     .venv/bin/python bench/knowledge/devset.py --set seed --dump /tmp/seed.pkl
-    .venv/bin/python bench/knowledge/fusion_fit.py /tmp/clinc.pkl /tmp/seed.pkl
+    .venv/bin/python bench/knowledge/fusion_fit.py /tmp/clinc.pkl /tmp/seed.pkl \
+        [--held-out /tmp/client.pkl]
+
+KB_FEATURES=a,b,… picks the feature columns (default: fusion.FEATURES as shipped).
 
 Candidates come from the product's own functions (query analysis, BM25 accumulation, the
 semantic matrix, fusion.candidates); a logistic regression (IRLS with a small L2 penalty,
@@ -33,13 +36,15 @@ def collect(queries, oos):
     stats = store.stats()
     index = semantic.get_index(generation)
     second = _second_model(index) if os.environ.get("KB_E5") else None
+    lines = _line_max(index) if os.environ.get("KB_LINES") else None
     out = []
     for text, want in [*queries, *((q, None) for q in oos)]:
         terms, understood = analyse_query(text, an, stats)
-        acc, covered = _accumulate(terms, stats, store)
+        acc, covered, specific = _accumulate(terms, stats, store)
         found = fusion.candidates(
             acc,
             covered,
+            specific,
             store,
             index,
             fusion.query_vector(understood),
@@ -48,13 +53,54 @@ def collect(queries, oos):
         )
         x = np.array([c.features(fusion.ALL_FEATURES) for c in found], dtype=np.float64)
         x = x.reshape(len(found), -1)
+        if lines is not None:
+            x = np.hstack([x, lines(understood, [c.meta.pk for c in found])])
         if second is not None:
             x = np.hstack([x, second(understood, [c.meta.pk for c in found])])
         y = np.array([c.meta.slug == want for c in found], dtype=np.float64)
         lexical = np.array([c.bm25 > 0 for c in found], dtype=bool)
         out.append((want, [c.meta.slug for c in found], x, y, lexical))
-    names = [*fusion.ALL_FEATURES, *(("e5_cosine", "e5_gap", "e5_z") if second else ())]
+    names = [
+        *fusion.ALL_FEATURES,
+        *(("line_max", "line_gap") if lines else ()),
+        *(("e5_cosine", "e5_gap", "e5_z") if second else ()),
+    ]
     return out, names
+
+
+def _line_max(index):
+    """Experiment only (KB_LINES=1): the best cosine between the query and one line of the
+    article (its title, each step and example question) and its gap to the best such line."""
+    from otklik.knowledge import semantic
+    from otklik.knowledge.models import ArticleSearchDoc
+
+    docs = {
+        pk: (t, s, b)
+        for pk, t, s, b in ArticleSearchDoc.objects.values_list(
+            "article_id", "title", "steps_text", "body_text"
+        )
+    }
+    pks = [int(pk) for pk in index.pks]
+    owner, vectors = [], []
+    for i, pk in enumerate(pks):
+        lines = semantic._lines(*docs[pk])
+        vectors.append(semantic.embed(lines))
+        owner += [i] * len(lines)
+    matrix, owner = np.vstack(vectors), np.asarray(owner)
+    row_of = {pk: i for i, pk in enumerate(pks)}
+
+    def columns(text, cand_pks):
+        sims = matrix @ semantic.embed_query(text)
+        best = np.full(len(pks), -1.0)
+        np.maximum.at(best, owner, sims)
+        top = best.max()
+        out = np.zeros((len(cand_pks), 2))
+        for i, pk in enumerate(cand_pks):
+            c = best[row_of[pk]] if pk in row_of else 0.0
+            out[i] = (c, c - top)
+        return out
+
+    return columns
 
 
 def _second_model(index):
@@ -196,13 +242,34 @@ def fit_and_report(sets: dict, min_semantic_only=0.05, k=5):
                 )
     w, b = fit(*_stack([r for rows in sets.values() for r in rows]))
     print(f"weights on all rows: {tuple(round(float(v), 2) for v in w)}, bias {b:.2f}\n")
+    return w, b
+
+
+def report_held_out(name, rows, w, b, min_semantic_only=0.05):
+    """A set the weights never saw (e.g. the client-phrased one), scored with them."""
+    inside = [r for r in rows if r[0] is not None]
+    pos = []
+    for r in inside:
+        slugs, _ = rank_row(w, b, r, min_semantic_only)
+        pos.append(slugs.index(r[0]) + 1 if r[0] in slugs else 0)
+    n = len(pos) or 1
+    top1 = sum(p == 1 for p in pos) / n
+    top3 = sum(0 < p <= 3 for p in pos) / n
+    mrr = sum(1 / p for p in pos if p) / n
+    print(f"[{name}] held out: top-1 {top1:.3f}, top-3 {top3:.3f}, MRR {mrr:.3f}")
 
 
 if __name__ == "__main__":
-    dumps = [pickle.loads(open(path, "rb").read()) for path in sys.argv[1:]]  # noqa: SIM115
+    args = sys.argv[1:]
+    held = args[args.index("--held-out") + 1 :] if "--held-out" in args else []
+    args = args[: len(args) - len(held) - (1 if held else 0)]
+    dumps = [pickle.loads(open(path, "rb").read()) for path in args]  # noqa: SIM115
+    held_dumps = [pickle.loads(open(path, "rb").read()) for path in held]  # noqa: SIM115
     loaded = {name: rows for name, rows, _ in dumps}
-    NAMES = min((names for _, _, names in dumps), key=len)  # e5 columns only if all have them
+    NAMES = min((names for _, _, names in dumps + held_dumps), key=len)  # e5 only if all have
     default = "cosine,cosine_gap,lexical,coverage,lexical_first"
     wanted = os.environ.get("KB_FEATURES", default).split(",")
     print(f"features: {', '.join(wanted)}")
-    fit_and_report(select(loaded, wanted))
+    w, b = fit_and_report(select(loaded, wanted))
+    for name, rows, _ in held_dumps:
+        report_held_out(name, select({name: rows}, wanted)[name], w, b)

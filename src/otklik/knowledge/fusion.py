@@ -25,7 +25,12 @@ POOL = 40  # candidates taken from each channel
 # (ru_clinc150, with its OOS) and the seed set (bench/knowledge/eval_queries.csv) together.
 FEATURES = ("cosine", "cosine_gap", "lexical", "coverage", "lexical_first")
 # Every feature `candidates` computes; fusion_fit.py compares subsets of them.
-ALL_FEATURES = (*FEATURES, "cosine_z", "semantic_first")
+ALL_FEATURES = (
+    *FEATURES,
+    "cosine_z",
+    "semantic_first",
+    "specific",
+)
 WEIGHTS = (6.4, 15.27, -0.71, 2.44, 2.86)
 BIAS = -5.27
 # A document no query word matched is listed only from this probability on, so nonsense
@@ -44,6 +49,7 @@ class Candidate:
     lexical_first: float = 0.0  # 1 for the best BM25 match, 1/2 for the second, … 0 if none
     cosine_z: float = 0.0  # cosine in standard deviations above the visible articles' mean
     semantic_first: float = 0.0  # 1 for the nearest vector, 1/2 for the second, … 0 beyond
+    specific: float = 0.0  # holds the query's rarest word (1) … only common ones (→ 0)
     probability: float = 0.0
 
     def features(self, names: tuple[str, ...] = FEATURES) -> tuple[float, ...]:
@@ -69,6 +75,7 @@ def _metas(store, pks: list[int]) -> dict[int, DocMeta]:
 def candidates(
     acc: dict[int, float],
     covered: dict[int, float],
+    specific: dict[int, float],
     store,
     index: "semantic.SemanticIndex",
     query_vector: np.ndarray,
@@ -116,6 +123,7 @@ def candidates(
             lexical_first=1 / (1 + lexical_rank[pk]) if pk in lexical_rank else 0.0,
             cosine_z=(cosine - mean) / spread if row is not None else 0.0,
             semantic_first=1 / (1 + semantic_rank[pk]) if pk in semantic_rank else 0.0,
+            specific=specific.get(pk, 0.0),
         )
         found.probability = probability(found.features())
         out.append(found)

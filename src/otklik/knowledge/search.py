@@ -249,26 +249,36 @@ def _boosted_scores(
 
 def _accumulate(
     terms: list[QueryTerm], stats: CorpusStats, store
-) -> tuple[dict[int, float], dict[int, float]]:
-    """BM25 of every document holding a query term, and the share of the query's idf mass
-    each one covers (0..1): how much of what the client said the article speaks about."""
+) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
+    """BM25 of every document holding a query term; the share of the query's idf mass each
+    one covers (0..1): how much of what the client said the article speaks about; and the
+    weighted idf of the most specific query term it holds, relative to the query's most
+    specific term (0..1): whether it has the word that singles the question out."""
     ordered = sorted(terms, key=lambda q: q.term)
     postings = store.match([qt.term for qt in ordered])
     acc: dict[int, float] = {}
     covered: dict[int, float] = {}
+    specific: dict[int, float] = {}
     mass = sum(qt.weight * _idf(stats, qt.term) for qt in ordered) or 1.0
+    rarest = max(
+        (qt.weight * _idf(stats, qt.term) for qt in ordered if qt.term in postings), default=1.0
+    )
     for qt in ordered:
         found = postings.get(qt.term)
         if not found:
             continue
         factor = qt.weight * _idf(stats, qt.term)
         share = factor / mass
+        relative = factor / rarest
         get = acc.get
         get_share = covered.get
+        get_specific = specific.get
         for pk, imp in zip(found[0], found[1], strict=True):
             acc[pk] = get(pk, 0.0) + factor * imp
             covered[pk] = get_share(pk, 0.0) + share
-    return acc, covered
+            if get_specific(pk, 0.0) < relative:
+                specific[pk] = relative
+    return acc, covered, specific
 
 
 def rank(
@@ -290,7 +300,7 @@ def rank(
     document below the `limit`-th one instead of bounding what a boost might add.
     tests/knowledge/test_rank_equivalence.py checks it against scoring every document.
     """
-    acc, _ = _accumulate(terms, stats, store)
+    acc, _, _ = _accumulate(terms, stats, store)
     scores = _boosted_scores(acc, store, context)
 
     # Usually the first few dozen settle the top; look further only if hidden ones crowd it.
@@ -331,9 +341,16 @@ def _hybrid_rank(
 ) -> tuple[list[tuple[float, DocMeta, float, list[str]]], bool, dict]:
     """Like `rank`, ordered by the fused probability (see fusion.py) times the same
     applicability multiplier; also returns the listed candidates by pk for `explain`."""
-    acc, covered = _accumulate(terms, stats, store)
+    acc, covered, specific = _accumulate(terms, stats, store)
     found = fusion.candidates(
-        acc, covered, store, index, fusion.query_vector(text), audiences=audiences, role=role
+        acc,
+        covered,
+        specific,
+        store,
+        index,
+        fusion.query_vector(text),
+        audiences=audiences,
+        role=role,
     )
     scored = []
     for candidate in found:

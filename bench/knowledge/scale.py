@@ -1,0 +1,171 @@
+"""The dev set at 10 000 articles: quality under padding, search p95 with the query embedding,
+index build time (lexical index and vectors) and the memory of the loaded model.
+
+    .venv/bin/python bench/knowledge/scale.py [--articles 10000] [--rounds 2]
+
+The dev set's 150 FAQ articles (issue-11 protocol, see devset.py) are published through the
+services; generated procedures (latency.py's generator: seed sentences and templated domain
+phrases) pad the base to `--articles`. Then, as a fresh deployment would: the lexical index is
+rebuilt and every vector computed (`rebuild_search_index --embeddings`'s functions, timed
+separately), and the dev queries run through `search()` as the operator's screen calls it
+(query analysis, embedding, fusion, one SQL query for the texts, highlighting, explain).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import django_on_fresh_sqlite
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pad(count: int, rng: random.Random) -> None:
+    from django.db import transaction
+    from latency import generate
+
+    from otklik.knowledge.models import Article, ArticleStatus, ArticleVersion
+    from otklik.knowledge.seed import load_data
+
+    sentences = [
+        s.strip() + "."
+        for a in load_data()["articles"]
+        for s in (" ".join(a["steps"]) + " " + a["body"]).split(".")
+        if len(s.split()) > 3
+    ]
+    with transaction.atomic():
+        batch = list(generate(count, sentences, rng))
+        articles = Article.objects.bulk_create(
+            [
+                Article(
+                    kind="procedure",
+                    audience=rng.choice(["internal", "both", "client"]),
+                    title=title,
+                    slug=slug,
+                    status=ArticleStatus.PUBLISHED,
+                )
+                for slug, title, _, _ in batch
+            ],
+            batch_size=1000,
+        )
+        versions = ArticleVersion.objects.bulk_create(
+            [
+                ArticleVersion(article=a, number=1, title=t, steps=s, body=b, is_published=True)
+                for a, (_, t, s, b) in zip(articles, batch, strict=True)
+            ],
+            batch_size=1000,
+        )
+        for a, v in zip(articles, versions, strict=True):
+            a.published_version = v
+        Article.objects.bulk_update(articles, ["published_version"], batch_size=1000)
+
+
+def run(queries, limit=10):
+    from devset import metrics
+
+    from otklik.knowledge.search import search
+    from otklik.knowledge.selectors import STAFF_AUDIENCES
+
+    ranked, times = [], []
+    for q, _ in queries:
+        started = time.perf_counter()
+        hits = search(q, audiences=STAFF_AUDIENCES, role="operator", limit=limit).hits
+        times.append((time.perf_counter() - started) * 1000)
+        ranked.append([h.slug for h in hits])
+    return metrics(ranked, [e for _, e in queries]), times
+
+
+def main() -> None:
+    import logging
+
+    logging.disable(logging.INFO)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    os.environ["OTKLIK_TASKS_BACKEND"] = "immediate"
+    django_on_fresh_sqlite("otklik_kb_scale")
+
+    from devset import load_clinc, setup
+
+    from otklik.knowledge import semantic
+    from otklik.knowledge.index import get_backend
+    from otklik.knowledge.services import embeddings_rebuild, search_index_rebuild
+
+    before = rss_mb()
+    t = time.perf_counter()
+    semantic.embed_query("загрузка модели")
+    print(
+        f"model load: {time.perf_counter() - t:.2f} s, process RSS {before:.0f} -> "
+        f"{rss_mb():.0f} MB (+{rss_mb() - before:.0f} MB)"
+    )
+    articles, queries, _ = load_clinc()
+    setup(articles)
+    (t1, t3, mrr), _ = run(queries)
+    print(
+        f"dev set alone ({len(articles)} articles): top-1 {t1:.3f}, top-3 {t3:.3f}, MRR {mrr:.3f}"
+    )
+
+    padding = args.articles - len(articles)
+    t = time.perf_counter()
+    pad(padding, random.Random(42))
+    print(f"padding: {padding} generated articles inserted in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    indexed = search_index_rebuild()
+    lexical_s = time.perf_counter() - t
+    last = [0.0]
+
+    def progress(done, total):
+        if done == total or time.perf_counter() - last[0] > 30:
+            last[0] = time.perf_counter()
+            print(f"  vectors {done}/{total}", flush=True)
+
+    t = time.perf_counter()
+    computed = embeddings_rebuild(force=True, progress=progress)
+    vectors_s = time.perf_counter() - t
+    print(
+        f"index build for {indexed} articles: lexical {lexical_s:.1f} s, vectors for "
+        f"{computed} versions {vectors_s:.1f} s ({vectors_s / max(computed, 1) * 1000:.1f} ms "
+        "per article)"
+    )
+    t = time.perf_counter()
+    get_backend()
+    from otklik.knowledge.index import current_generation
+
+    index = semantic.get_index(current_generation())
+    print(
+        f"in-process load: {time.perf_counter() - t:.2f} s, matrix {len(index)} × "
+        f"{semantic.ROWS} × {semantic.DIMS} float32 = "
+        f"{(index.matrix.nbytes + index.titles.nbytes) / 2**20:.0f} MB; process RSS "
+        f"{rss_mb():.0f} MB"
+    )
+    times = []
+    for _ in range(args.rounds):
+        (t1p, t3p, mrrp), round_times = run(queries)
+        times += round_times
+    times.sort()
+    q = statistics.quantiles(times, n=100)
+    print(
+        f"dev set among {indexed} articles: top-1 {t1p:.3f} ({t1p - t1:+.3f}), top-3 {t3p:.3f}, "
+        f"MRR {mrrp:.3f}"
+    )
+    print(
+        f"search ({len(times)}, query embedding included): p50 {q[49]:.1f} ms, p95 "
+        f"{q[94]:.1f} ms, p99 {q[98]:.1f} ms, max {times[-1]:.1f} ms; load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(f"queries: {statistics.mean(len(q.split()) for q, _ in queries):.1f} words on average")
+
+
+if __name__ == "__main__":
+    main()
