@@ -75,9 +75,24 @@ def test_vector_is_stored_with_the_published_version(faq):
     articles, _ = faq
     version = articles["card-lost"].versions.get()
     assert version.embedding_model == semantic.MODEL_NAME
-    vector = semantic.from_bytes(version.embedding)
-    assert vector.shape == (semantic.DIMS,)
-    assert abs(float(np.linalg.norm(vector)) - 1.0) < 0.01
+    stored = semantic.from_bytes(version.embedding)
+    # the article's vector, then one per line: the title and the example question
+    # (the «Примеры вопросов:» heading and the title repeated in the body get none)
+    assert stored.shape == (3, semantic.DIMS)
+    assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=0.01)
+    title = semantic.embed_query("Я потерял банковскую карту")
+    assert float(stored[1] @ title) > 0.99
+
+
+def test_best_line_is_the_nearest_example_question(faq):
+    articles, _ = faq
+    index = semantic.get_index(current_generation())
+    query = semantic.embed_query("хочу установить новый пин")
+    rows = [index.row_of[articles[slug].pk] for slug in ("pin-change", "card-lost")]
+    best = index.best_lines(rows, query)
+    assert best[0] > 0.99  # the example question itself
+    assert best[0] > float(index.matrix[rows[0]] @ query)  # sharper than the article's
+    assert best[1] < 0.9
 
 
 def test_new_version_replaces_the_vector_in_the_matrix(faq):

