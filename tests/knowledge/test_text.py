@@ -1,10 +1,12 @@
 """The text pipeline on its own: normalisation, layout repair, synonyms, highlighting."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from otklik.knowledge.text import (
     Analyzer,
+    derived,
     en_to_ru,
     fix_layout,
     is_known_word,
@@ -71,3 +73,22 @@ def test_highlight_window_keeps_the_matching_part():
     html = an.highlight(text, {"пай"}, window=10)
     assert "<mark>паи</mark>" in html
     assert html.startswith("…") and html.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("списывать", "списание"),
+        ("списание", "списывать"),
+        ("закрыть", "закрытие"),
+        ("подключение", "подключить"),
+    ],
+)
+def test_verb_and_action_noun_meet(term, expected):
+    assert expected in derived(term)
+
+
+def test_derivation_only_gives_dictionary_words():
+    assert derived("карта") == ()
+    assert derived("перевести") == ()  # «перевестие» is no word
+    assert all(is_known_word(w) for w in derived("пополнить"))

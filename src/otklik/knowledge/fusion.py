@@ -36,8 +36,8 @@ FEATURES = (
 )
 # Every feature `candidates` computes; fusion_fit.py compares subsets of them (KB_FEATURES).
 ALL_FEATURES = (*FEATURES, "semantic_first", "specific")
-WEIGHTS = (-2.39, 6.87, -0.57, 2.83, 2.3, 0.79, 4.55, 4.12)
-BIAS = -6.27
+WEIGHTS = (-2.29, 6.8, -0.43, 2.85, 2.15, 0.78, 4.39, 4.24)
+BIAS = -6.24
 # A document no query word matched is listed only from this probability on, so nonsense
 # does not fill the result list with the nearest vectors.
 MIN_SEMANTIC_ONLY = 0.02

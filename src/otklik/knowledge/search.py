@@ -30,6 +30,7 @@ from otklik.knowledge.index import (
 from otklik.knowledge.models import ArticleSearchDoc
 from otklik.knowledge.text import (
     Analyzer,
+    derived,
     fix_layout,
     is_known_word,
     lemma,
@@ -45,6 +46,7 @@ TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
 PREFIX_WEIGHT = 0.6
 MIN_COMMON_DF = 30  # see `search`: max_df_share scales with the knowledge base's size
 STEM_WEIGHT = 0.5  # a Snowball stem beside the lemma: same root, maybe another meaning
+DERIVED_WEIGHT = 0.5  # the verb's action noun or the noun's verb (text.derived)
 SNIPPET_WORDS = 30
 _ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 
@@ -166,6 +168,9 @@ def analyse_query(
             extra = stem(qt.term)
             if extra != qt.term and extra in stats.df:
                 add(QueryTerm(extra, STEM_WEIGHT * qt.weight, "stem", qt.original))
+            for other in derived(qt.term):
+                if other in stats.df:
+                    add(QueryTerm(other, DERIVED_WEIGHT * qt.weight, "derived", qt.original))
     if as_you_type and query and not query[-1].isspace():
         tokens = tokenize(fixed)
         if tokens and len(tokens[-1].norm) >= 3:

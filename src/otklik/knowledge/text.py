@@ -93,6 +93,39 @@ def stem(term: str) -> str:
     return _stemmer().stemWord(term)
 
 
+# Verb <-> action noun: «списывать»/«списать» -> «списание», «закрыть» -> «закрытие»,
+# «подключить» -> «подключение», and back. Suffix pairs, each result kept only if the
+# dictionary knows it; Snowball leaves these apart («списыва» vs «списан»).
+_VERB_TO_NOUN = (
+    ("ывать", "ание"),
+    ("ивать", "ение"),
+    ("овать", "ование"),
+    ("ать", "ание"),
+    ("ять", "яние"),
+    ("ить", "ение"),
+    ("ыть", "ытие"),
+)
+_NOUN_TO_VERB = (("ание", "ать"), ("ание", "ывать"), ("ение", "ить"), ("ытие", "ыть"))
+
+
+@lru_cache(maxsize=50_000)
+def derived(term: str) -> tuple[str, ...]:
+    """Lemmas of the same root in the other part of speech (verb <-> action noun), only
+    dictionary words; empty for anything else."""
+    if not _CYRILLIC_WORD.fullmatch(term) or len(term) < 6:
+        return ()
+    pairs = _VERB_TO_NOUN if term.endswith("ть") else _NOUN_TO_VERB
+    found = []
+    for old, new in pairs:
+        if term.endswith(old):
+            candidate = term[: -len(old)] + new
+            if len(candidate) > len(new) + 2 and is_known_word(candidate):
+                lem = lemma(candidate)
+                if lem != term and lem not in found:
+                    found.append(lem)
+    return tuple(found)
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import snowballstemmer
