@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from otklik.common.timezones import TIME_ZONE_CHOICES
+
 
 class Role(models.TextChoices):
     OPERATOR = "operator", _("Operator")
@@ -69,6 +71,13 @@ class User(AbstractUser):
         help_text=_("For department specialists: the department whose handoffs they work."),
     )
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        choices=TIME_ZONE_CHOICES,
+        help_text=_("Times are shown on this clock; empty means the site's time zone."),
+    )
 
     class Meta:
         verbose_name = _("user")

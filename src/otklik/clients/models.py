@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from otklik.common.timezones import TIME_ZONE_CHOICES
+
 
 class Segment(models.TextChoices):
     MASS = "mass", _("Mass")
@@ -43,6 +45,13 @@ class Client(models.Model):
         related_name="managed_clients",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        choices=TIME_ZONE_CHOICES,
+        help_text=_("Times in the portal and in messages to the client; empty: the site's."),
+    )
 
     class Meta:
         verbose_name = _("client")
