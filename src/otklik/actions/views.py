@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from otklik.accounts.models import Role
 from otklik.actions import backoffice
 from otklik.actions.inputs import input_spec
-from otklik.actions.models import ClientFlagKind
+from otklik.actions.models import ClientFlagKind, RunStatus
 from otklik.actions.selectors import (
     actions_for_product,
     can_set_client_flag,
@@ -193,7 +193,12 @@ def action_submit(request: HttpRequest, product_id: int, code: str) -> HttpRespo
 def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
     """One run's status (polled while it waits for the back office)."""
     run = run_get_for_user(user=request.user, run_id=run_id)
-    return render(request, "actions/_run_status.html", {"run": run})
+    response = render(request, "actions/_run_status.html", {"run": run})
+    if run.status == RunStatus.SUCCEEDED:
+        # The product changed (a released reserve, a new tariff): the card's products
+        # re-fetch themselves instead of showing the figures from before the action.
+        response["HX-Trigger"] = "products-changed"
+    return response
 
 
 @login_required
