@@ -148,6 +148,29 @@ class ProductKind(models.TextChoices):
     TELECOM_SERVICE = "telecom_service", _("Mobile service")
 
 
+class BusinessLine(models.TextChoices):
+    """The lines of business one desk serves; a client belongs to those of their products."""
+
+    BANK = "bank", _("Bank")
+    BROKER = "broker", _("Broker and asset management")
+    MFO = "mfo", _("Microfinance")
+    TELECOM = "telecom", _("Telecom")
+
+
+#: Which line a product kind belongs to (a loan is the microfinance company's in this desk).
+PRODUCT_KIND_LINE: dict[str, str] = {
+    ProductKind.BROKERAGE: BusinessLine.BROKER,
+    ProductKind.IIS: BusinessLine.BROKER,
+    ProductKind.FUND_UNITS: BusinessLine.BROKER,
+    ProductKind.LOAN: BusinessLine.MFO,
+    ProductKind.CARD: BusinessLine.BANK,
+    ProductKind.BANK_ACCOUNT: BusinessLine.BANK,
+    ProductKind.BANK_SERVICE: BusinessLine.BANK,
+    ProductKind.TELECOM_TARIFF: BusinessLine.TELECOM,
+    ProductKind.TELECOM_SERVICE: BusinessLine.TELECOM,
+}
+
+
 class ProductStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     BLOCKED = "blocked", _("Blocked")

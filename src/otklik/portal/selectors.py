@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from otklik.accounts.models import User
 from otklik.cases.models import AuthorKind, Case, CaseStatus, Message, MessageVisibility, Topic
 from otklik.clients.models import Client
-from otklik.clients.selectors import client_contact_list
+from otklik.cases.selectors import topic_list_for_client_lines
+from otklik.clients.selectors import client_business_lines, client_contact_list
 from otklik.notifications.models import Outbox
 from otklik.portal.models import CsiRating, PortalAnswer, PortalCaseRead
 
@@ -164,15 +165,15 @@ def portal_notifications(*, client: Client, limit: int = 50) -> list[Outbox]:
     )
 
 
-def portal_topics() -> QuerySet[Topic]:
-    """Topics a client may choose for a new request (the active ones)."""
-    return Topic.objects.filter(is_active=True).order_by("name", "id")
+def portal_topics(*, client: Client) -> QuerySet[Topic]:
+    """Topics a client may choose for a new request: visible ones of their business lines."""
+    return topic_list_for_client_lines(lines=client_business_lines(client=client))
 
 
-def portal_topic_get(*, topic_id: int | None) -> Topic | None:
+def portal_topic_get(*, client: Client, topic_id: int | None) -> Topic | None:
     if not topic_id:
         return None
-    return portal_topics().filter(pk=topic_id).first()
+    return portal_topics(client=client).filter(pk=topic_id).first()
 
 
 # --- staff side ----------------------------------------------------------------------------
