@@ -10,9 +10,7 @@ def grouped_topic_choices(queryset) -> list:
     labels: dict[str, str] = {}
     for topic in queryset.order_by("business_line", "name", "id"):
         groups.setdefault(topic.business_line, []).append((topic.pk, topic.name))
-        labels[topic.business_line] = topic.get_business_line_display() or _(
-            "Common to all lines"
-        )
+        labels[topic.business_line] = topic.get_business_line_display() or _("Common to all lines")
     return [("", "---------"), *((labels[line], items) for line, items in groups.items())]
 
 

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import User
 from otklik.cases.models import AuthorKind, Case, CaseStatus, Message, MessageVisibility, Topic
-from otklik.clients.models import Client
 from otklik.cases.selectors import topic_list_for_client_lines
+from otklik.clients.models import Client
 from otklik.clients.selectors import client_business_lines, client_contact_list
 from otklik.notifications.models import Outbox
 from otklik.portal.models import CsiRating, PortalAnswer, PortalCaseRead

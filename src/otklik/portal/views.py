@@ -240,7 +240,11 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "portal/case_new.html",
-        {"values": values, "errors": errors, "topics": list(selectors.portal_topics(client=client))},
+        {
+            "values": values,
+            "errors": errors,
+            "topics": list(selectors.portal_topics(client=client)),
+        },
         status=UNPROCESSABLE if errors else 200,
     )
 

@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from otklik.cases.admin import GroupedTopicsAdminMixin
-
 from otklik.sla.models import BusinessCalendar, CalendarDay, Deadline, SlaPolicy
 
 
