@@ -51,3 +51,53 @@ def test_products_of_a_client_one_cannot_see_is_404(client, cast, catalogue):
     person = client_create(last_name="Чужой", first_name="Клиент", phones=["+79501270000"])
     client.force_login(cast.sam)  # a department specialist with no handoff about this client
     assert client.get(reverse("workspace:products", args=[person.pk])).status_code == 404
+
+
+def test_tariff_change_offers_the_providers_tariffs_and_refuses_free_text(client, cast, catalogue):
+    from otklik.common.errors import ServiceError
+
+    person = client_create(last_name="Зайцев", first_name="Андрей", phones=["+79501274834"])
+    tariff = product_create(
+        client=person,
+        kind="telecom_tariff",
+        name="Без абонентской платы",
+        provider="Оператор связи «Волна»",
+        details={"msisdn": "9501274834", "balance": "0", "internet_billing": "10 ₽ за 2 МБ"},
+    )
+    case = phone_case(cast.alice, person)
+    client.force_login(cast.alice)
+    form = client.get(
+        reverse("actions:action_form", args=[tariff.pk, "change_tariff"]), {"case": case.pk}
+    ).content.decode()
+    assert '<select name="tariff_name"' in form
+    assert '<option value="Всё включено M">Всё включено M — 450 ₽ в месяц</option>' in form
+    assert 'value="Без абонентской платы"' not in form  # not the current one
+    try:
+        action_request(
+            actor=cast.alice,
+            case=case,
+            product=tariff,
+            action_code="change_tariff",
+            input={"tariff_name": "Самый дешёвый"},
+            channel="phone",
+            idempotency_key="free-text",
+        )
+    except ServiceError as exc:
+        assert "tariff_name" in exc.message_dict
+    else:
+        raise AssertionError("a tariff not on sale was accepted")
+    run = action_request(
+        actor=cast.alice,
+        case=case,
+        product=tariff,
+        action_code="change_tariff",
+        input={"tariff_name": "Всё включено M"},
+        channel="phone",
+        idempotency_key="t1",
+    )
+    _confirm(run)  # the back office reports no prices: the catalogue's apply
+    fragment = client.get(
+        reverse("workspace:products", args=[person.pk]), {"case": case.pk}
+    ).content.decode()
+    assert "Всё включено M" in fragment and "20 ГБ в месяц" in fragment
+    assert "10 ₽ за 2 МБ" not in fragment

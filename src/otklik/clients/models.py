@@ -218,6 +218,33 @@ class Product(models.Model):
         self.details = validate_details(self.kind, self.details)
 
 
+class Tariff(models.Model):
+    """A tariff plan a provider currently sells: what «change the tariff» offers to choose.
+
+    Its prices are what the card shows after the change unless the back office reports
+    others (issue 16, defect 11: the tariff was typed as free text).
+    """
+
+    provider = models.CharField(
+        _("provider"), max_length=200, blank=True, help_text=_("Empty: offered by every provider.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    monthly_fee = models.DecimalField(_("monthly fee, ₽"), max_digits=10, decimal_places=2)
+    internet_billing = models.CharField(_("mobile internet"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        ordering = ["provider", "monthly_fee", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="tariff_provider_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RestrictionKind(models.TextChoices):
     FRAUD_CHECK = "fraud_check", _("Check of operations (anti-fraud)")
     FOREIGN_OPERATIONS = "foreign_operations", _("Operations abroad blocked")
