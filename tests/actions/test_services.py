@@ -322,6 +322,7 @@ def test_disabling_internet_releases_the_reserve_and_a_new_tariff_drops_old_pric
         client=client,
         kind="telecom_tariff",
         name="Без абонентской платы",
+        provider="Оператор связи «Волна»",
         details={
             "msisdn": "9501274833",
             "balance": "14.60",
@@ -362,5 +363,6 @@ def test_disabling_internet_releases_the_reserve_and_a_new_tariff_drops_old_pric
     _confirm(run, {"reference": "BO-8", "monthly_fee": "450"})
     tariff.refresh_from_db()
     assert tariff.name == "Всё включено M"
-    assert not tariff.details.get("internet_billing")  # the old tariff's price is gone
+    # The old tariff's internet price is gone: the new tariff's (from the catalogue) shows.
+    assert tariff.details["internet_billing"] == "20 ГБ в месяц"
     assert Decimal(tariff.details["monthly_fee"]) == 450

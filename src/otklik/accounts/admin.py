@@ -14,14 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from otklik.accounts.models import ApiToken, Department, Role, Team, User
 from otklik.accounts.selectors import PRIVILEGE_FIELDS, assignable_roles, user_may_manage
 
-_CONTACT_CENTRE = (_("Contact centre"), {"fields": ("patronymic", "role", "team", "department")})
+_CONTACT_CENTRE = (
+    _("Contact centre"),
+    {"fields": ("patronymic", "role", "team", "department", "time_zone")},
+)
 
 #: What a non-superuser sees and edits on a user: identity, contact-centre placement and
 #: whether the account is active. No rights.
 MANAGER_FIELDSETS = (
     (None, {"fields": ("username", "password")}),
     (_("Personal info"), {"fields": ("first_name", "last_name", "patronymic", "email")}),
-    (_("Contact centre"), {"fields": ("role", "team", "department", "is_active")}),
+    (_("Contact centre"), {"fields": ("role", "team", "department", "time_zone", "is_active")}),
     (_("Important dates"), {"fields": ("last_login", "date_joined")}),
 )
 

@@ -256,7 +256,30 @@ def load_demo_actions() -> int:
                 for index, rule in enumerate(rule_list(spec), start=1)
             ]
         )
+    load_demo_tariffs()
     return ActionType.objects.count()
+
+
+# The telecom operator's tariffs on sale (story 004: the client moves off the archived
+# pay-as-you-go tariff); «change the tariff» offers these instead of a free-text field.
+DEMO_TARIFFS = (
+    ("Оператор связи «Волна»", "Всё включено S", "350", "5 ГБ в месяц"),
+    ("Оператор связи «Волна»", "Всё включено M", "450", "20 ГБ в месяц"),
+    ("Оператор связи «Волна»", "Всё включено L", "650", "безлимитный"),
+    ("Оператор связи «Волна»", "Для звонков", "200", "1 ГБ в месяц, далее 10 ₽ за 100 МБ"),
+)
+
+
+def load_demo_tariffs() -> None:
+    """Create the demo tariff catalogue if missing (idempotent)."""
+    from otklik.clients.models import Tariff
+
+    for provider, name, fee, internet in DEMO_TARIFFS:
+        Tariff.objects.get_or_create(
+            provider=provider,
+            name=name,
+            defaults={"monthly_fee": fee, "internet_billing": internet},
+        )
 
 
 def rule_list(spec: Spec) -> list[Rule]:

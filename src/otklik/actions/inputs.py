@@ -78,7 +78,7 @@ class CorrectDeliveryAddress(ActionInput):
 class FormField:
     name: str
     label: str | Promise
-    widget: str = "text"  # text, textarea, number, select, hidden
+    widget: str = "text"  # text, textarea, number, select, hidden, tariff
     choices: tuple[tuple[str, str | Promise], ...] = ()
     help: str | Promise = ""
 
@@ -125,7 +125,9 @@ INPUTS: dict[str, InputSpec] = {
         DisableService, (FormField("service_product_id", "", "hidden"), COMMENT)
     ),
     "change_tariff": InputSpec(
-        ChangeTariff, (FormField("tariff_name", gettext_lazy("New tariff")), COMMENT)
+        # "tariff": a list of the provider's tariffs on sale (clients.selectors.tariffs_offered)
+        ChangeTariff,
+        (FormField("tariff_name", gettext_lazy("New tariff"), "tariff"), COMMENT),
     ),
     "start_auto_exchange": InputSpec(
         StartAutoExchange,

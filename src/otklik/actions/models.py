@@ -123,11 +123,18 @@ class ClientFlagKind(models.TextChoices):
 class ClientFlag(models.Model):
     """A mark a department sets on a client that policies can ask about (one per kind)."""
 
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="flags")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="flags", verbose_name=_("client")
+    )
     flag = models.CharField(_("flag"), max_length=40, choices=ClientFlagKind.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
     set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("set by"),
     )
     set_at = models.DateTimeField(_("set"))
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
@@ -159,35 +166,75 @@ class ActionRun(models.Model):
     an API retry) returns the first run instead of doing the work twice.
     """
 
-    action = models.ForeignKey(ActionType, on_delete=models.PROTECT, related_name="runs")
-    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    action = models.ForeignKey(
+        ActionType, on_delete=models.PROTECT, related_name="runs", verbose_name=_("action")
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
     product = models.ForeignKey(
-        "clients.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "clients.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("product"),
     )
     restriction = models.ForeignKey(
-        "clients.Restriction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "clients.Restriction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("restriction"),
     )
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="action_runs"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_runs",
+        verbose_name=_("case"),
     )
     interaction = models.ForeignKey(
-        "cases.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cases.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("interaction"),
     )
     channel = models.CharField(_("channel"), max_length=16)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     input = models.JSONField(_("input"), default=dict)
     decision_rule = models.ForeignKey(
-        PolicyRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        PolicyRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decision rule"),
     )
     decision_reason = models.CharField(_("decision"), max_length=300, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.PROPOSED
     )
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(
+        max_length=200, unique=True, verbose_name=_("idempotency key")
+    )
     handoff = models.ForeignKey(
-        "handoffs.Handoff", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "handoffs.Handoff",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("handoff"),
     )
     result = models.JSONField(_("result"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"))
@@ -225,18 +272,23 @@ class BackofficeCall(models.Model):
 
     key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     operation = models.CharField(_("operation"), max_length=60)
-    payload = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("case"),
     )
-    on_result = models.CharField(max_length=200, blank=True)
+    on_result = models.CharField(max_length=200, blank=True, verbose_name=_("on result"))
     status = models.CharField(
         _("status"), max_length=16, choices=CallStatus.choices, default=CallStatus.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
-    locked_until = models.DateTimeField(null=True, blank=True)
-    response = models.JSONField(default=dict, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, verbose_name=_("locked until"))
+    response = models.JSONField(default=dict, blank=True, verbose_name=_("response"))
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -260,11 +312,11 @@ class BackofficeCall(models.Model):
 class BackofficeOperation(models.Model):
     """The demo back office's ledger: one row per operation it has done, once per key."""
 
-    key = models.CharField(max_length=200, unique=True)
-    operation = models.CharField(max_length=60)
-    payload = models.JSONField(default=dict)
-    reference = models.CharField(max_length=40, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(max_length=200, unique=True, verbose_name=_("key"))
+    operation = models.CharField(max_length=60, verbose_name=_("operation"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
+    reference = models.CharField(max_length=40, unique=True, verbose_name=_("reference"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("demo back-office operation")
@@ -278,9 +330,11 @@ class BackofficeOperation(models.Model):
 class BackofficeFailure(models.Model):
     """Tell the demo back office to fail the next `remaining` requests (for demos and tests)."""
 
-    operation = models.CharField(max_length=60, blank=True, help_text=_("Empty: any operation."))
-    remaining = models.PositiveIntegerField(default=1)
-    status_code = models.PositiveSmallIntegerField(default=503)
+    operation = models.CharField(
+        max_length=60, blank=True, help_text=_("Empty: any operation."), verbose_name=_("operation")
+    )
+    remaining = models.PositiveIntegerField(default=1, verbose_name=_("remaining"))
+    status_code = models.PositiveSmallIntegerField(default=503, verbose_name=_("status code"))
 
     class Meta:
         verbose_name = _("demo back-office failure")

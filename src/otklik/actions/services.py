@@ -44,8 +44,10 @@ from otklik.clients.models import (
     ProductKind,
     ProductStatus,
     Restriction,
+    Tariff,
 )
 from otklik.clients.product_details import validate_details
+from otklik.clients.selectors import tariff_offered_get
 from otklik.clients.services import restriction_lift
 from otklik.common.errors import ServiceError
 from otklik.live.services import publish
@@ -188,6 +190,8 @@ def action_request(
     if not applies_to(action, product):
         raise ServiceError({"product_id": _("This action does not apply to this product.")})
     data = validate_input(action.input_kind, input, limit=action.limit)
+    if action.input_kind == "change_tariff":
+        _check_tariff(data, product)
     restriction = _restriction_for(action, product, data)
     _check_target(data, product)
     spec = input_spec(action.input_kind)
@@ -371,6 +375,12 @@ def _hand_off(run: ActionRun, actor: User, now: datetime) -> None:
     )
 
 
+def _check_tariff(data: dict, product: Product) -> None:
+    """Only a tariff the provider sells (offered in the form) may be asked for."""
+    if tariff_offered_get(product=product, name=data["tariff_name"]) is None:
+        raise ServiceError({"tariff_name": _("Choose a tariff from the list.")})
+
+
 def _apply_effect(run: ActionRun, answer: dict, now: datetime) -> None:
     """What a confirmed action changes in Otklik's own copy of the product."""
     kind = run.action.input_kind
@@ -389,9 +399,17 @@ def _apply_effect(run: ActionRun, answer: dict, now: datetime) -> None:
         # The old tariff's prices no longer apply: keep what the back office says of the new
         # one, and show nothing rather than a stale price.
         details = dict(product.details)
+        tariff = Tariff.objects.filter(
+            Q(provider="") | Q(provider=product.provider), name=run.input["tariff_name"]
+        ).first()
+        listed = {
+            "monthly_fee": str(tariff.monthly_fee) if tariff else None,
+            "internet_billing": (tariff.internet_billing or None) if tariff else None,
+        }
         for key in ("monthly_fee", "internet_billing"):
-            if key in answer:
-                details[key] = answer[key]
+            value = answer.get(key, listed[key])
+            if value is not None:
+                details[key] = value
             else:
                 details.pop(key, None)
         product.name = run.input["tariff_name"][:200]

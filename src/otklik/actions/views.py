@@ -9,13 +9,15 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.accounts.models import Role
 from otklik.actions import backoffice
 from otklik.actions.inputs import input_spec
-from otklik.actions.models import ClientFlagKind
+from otklik.actions.models import ClientFlagKind, RunStatus
 from otklik.actions.selectors import (
     actions_for_product,
     can_set_client_flag,
@@ -31,6 +33,7 @@ from otklik.actions.selectors import (
 from otklik.actions.services import ActionDenied, action_request, client_flag_set
 from otklik.audit.services import audit_record
 from otklik.cases.selectors import case_get_for_user
+from otklik.clients.selectors import tariffs_offered
 from otklik.common.errors import ServiceError
 from otklik.notifications.notifiers import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -117,6 +120,18 @@ def _offer(request, ctx, code: str, restriction_id: int | None):
     raise Http404("action not offered")
 
 
+def _choices(field, product) -> list[tuple[str, str]]:
+    """A select's options: fixed ones, or the provider's tariffs on sale with their prices."""
+    if field.widget != "tariff":
+        return list(field.choices)
+    options = []
+    for t in tariffs_offered(product=product):
+        places = 0 if t.monthly_fee == t.monthly_fee.to_integral() else 2
+        fee = number_format(t.monthly_fee, places, force_grouping=True)
+        options.append((t.name, _("%(name)s — %(fee)s ₽ a month") % {"name": t.name, "fee": fee}))
+    return options
+
+
 def _form_context(ctx: dict, offer, values: dict, errors: dict, key: str) -> dict:
     spec = input_spec(offer.action.input_kind)
     fields = [
@@ -124,6 +139,7 @@ def _form_context(ctx: dict, offer, values: dict, errors: dict, key: str) -> dic
             "f": f,
             "value": values.get(f.name, offer.initial.get(f.name, "")),
             "errors": errors.get(f.name, []),
+            "choices": _choices(f, ctx["product"]),
         }
         for f in spec.fields
     ]
@@ -193,7 +209,12 @@ def action_submit(request: HttpRequest, product_id: int, code: str) -> HttpRespo
 def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
     """One run's status (polled while it waits for the back office)."""
     run = run_get_for_user(user=request.user, run_id=run_id)
-    return render(request, "actions/_run_status.html", {"run": run})
+    response = render(request, "actions/_run_status.html", {"run": run})
+    if run.status == RunStatus.SUCCEEDED:
+        # The product changed (a released reserve, a new tariff): the card's products
+        # re-fetch themselves instead of showing the figures from before the action.
+        response["HX-Trigger"] = "products-changed"
+    return response
 
 
 @login_required

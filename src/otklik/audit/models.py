@@ -15,16 +15,22 @@ class AuditRecord(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=64)
     client = models.ForeignKey(
-        "clients.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "clients.Client",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("client"),
     )
-    object_type = models.CharField(max_length=40, blank=True)
-    object_id = models.CharField(max_length=40, blank=True)
+    object_type = models.CharField(max_length=40, blank=True, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=40, blank=True, verbose_name=_("object id"))
     via = models.CharField(_("via"), max_length=16, help_text=_("workspace, api, admin"))
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    detail = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("ip"))
+    detail = models.CharField(max_length=300, blank=True, verbose_name=_("detail"))
     # The time of the access; spooled read audits (see spool.py) bring it with them.
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from otklik.clients.models import ChannelKind
+from otklik.clients.models import BusinessLine, ChannelKind
 
 
 class Topic(models.Model):
@@ -28,6 +28,18 @@ class Topic(models.Model):
         on_delete=models.SET_NULL,
     )
     is_active = models.BooleanField(_("active"), default=True)
+    business_line = models.CharField(
+        _("business line"),
+        max_length=16,
+        choices=BusinessLine.choices,
+        blank=True,
+        help_text=_("Whose topic this is; empty for topics common to every line."),
+    )
+    visible_to_clients = models.BooleanField(
+        _("visible to clients"),
+        default=True,
+        help_text=_("Offered in the portal to clients of this business line."),
+    )
 
     class Meta:
         verbose_name = _("topic")

@@ -223,8 +223,20 @@ def case_owner_choices(*, case: Case) -> list[User]:
 
 
 def topic_list_active() -> QuerySet[Topic]:
-    """Topics an operator may pick for a case; archived ones stay only on old cases."""
-    return Topic.objects.filter(is_active=True).order_by("name", "id")
+    """Topics an operator may pick for a case; archived ones stay only on old cases.
+
+    Ordered by business line, then name: pickers group them with `{% regroup %}` (the
+    topics common to every line come first)."""
+    return Topic.objects.filter(is_active=True).order_by("business_line", "name", "id")
+
+
+def topic_list_for_client_lines(*, lines: set[str]) -> QuerySet[Topic]:
+    """Topics a client may choose in the portal: active, visible to clients, and either
+    common or of a business line the client is a customer of (a bank client sees no
+    telecom or microfinance topics)."""
+    return topic_list_active().filter(
+        Q(business_line="") | Q(business_line__in=sorted(lines)), visible_to_clients=True
+    )
 
 
 TOPICS_GENERATION = "topics"

@@ -455,3 +455,29 @@ def message_add(
 
     on_message_added(case=case, message=message, at=now)
     return message
+
+
+@transaction.atomic
+def topic_merge(*, source: Topic, into: Topic) -> Topic:
+    """Fold a near-duplicate topic into another («Автообмен» into «Автообмен валюты»).
+
+    Everything pointing at `source` (cases, SLA policies, articles, child topics) is moved to
+    `into`, then `source` is deleted; the topics cache is told through the model signals.
+    """
+    if source.pk == into.pk:
+        raise ServiceError({"topic": _("A topic cannot be merged into itself.")})
+    for relation in Topic._meta.related_objects:
+        if relation.many_to_many:
+            through = relation.through
+            source_field = relation.field.m2m_reverse_field_name()
+            owner_field = relation.field.m2m_field_name()
+            rows = through.objects.filter(**{source_field: source.pk})
+            for owner_id in rows.values_list(f"{owner_field}_id", flat=True):
+                through.objects.get_or_create(**{f"{owner_field}_id": owner_id, source_field: into})
+            rows.delete()
+        else:
+            relation.related_model._default_manager.filter(**{relation.field.name: source}).update(
+                **{relation.field.name: into}
+            )
+    source.delete()
+    return into

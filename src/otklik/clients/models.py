@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from otklik.common.timezones import TIME_ZONE_CHOICES
+
 
 class Segment(models.TextChoices):
     MASS = "mass", _("Mass")
@@ -43,6 +45,13 @@ class Client(models.Model):
         related_name="managed_clients",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        choices=TIME_ZONE_CHOICES,
+        help_text=_("Times in the portal and in messages to the client; empty: the site's."),
+    )
 
     class Meta:
         verbose_name = _("client")
@@ -139,6 +148,29 @@ class ProductKind(models.TextChoices):
     TELECOM_SERVICE = "telecom_service", _("Mobile service")
 
 
+class BusinessLine(models.TextChoices):
+    """The lines of business one desk serves; a client belongs to those of their products."""
+
+    BANK = "bank", _("Bank")
+    BROKER = "broker", _("Broker and asset management")
+    MFO = "mfo", _("Microfinance")
+    TELECOM = "telecom", _("Telecom")
+
+
+#: Which line a product kind belongs to (a loan is the microfinance company's in this desk).
+PRODUCT_KIND_LINE: dict[str, str] = {
+    ProductKind.BROKERAGE: BusinessLine.BROKER,
+    ProductKind.IIS: BusinessLine.BROKER,
+    ProductKind.FUND_UNITS: BusinessLine.BROKER,
+    ProductKind.LOAN: BusinessLine.MFO,
+    ProductKind.CARD: BusinessLine.BANK,
+    ProductKind.BANK_ACCOUNT: BusinessLine.BANK,
+    ProductKind.BANK_SERVICE: BusinessLine.BANK,
+    ProductKind.TELECOM_TARIFF: BusinessLine.TELECOM,
+    ProductKind.TELECOM_SERVICE: BusinessLine.TELECOM,
+}
+
+
 class ProductStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     BLOCKED = "blocked", _("Blocked")
@@ -184,6 +216,33 @@ class Product(models.Model):
         from otklik.clients.product_details import validate_details
 
         self.details = validate_details(self.kind, self.details)
+
+
+class Tariff(models.Model):
+    """A tariff plan a provider currently sells: what «change the tariff» offers to choose.
+
+    Its prices are what the card shows after the change unless the back office reports
+    others (issue 16, defect 11: the tariff was typed as free text).
+    """
+
+    provider = models.CharField(
+        _("provider"), max_length=200, blank=True, help_text=_("Empty: offered by every provider.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    monthly_fee = models.DecimalField(_("monthly fee, ₽"), max_digits=10, decimal_places=2)
+    internet_billing = models.CharField(_("mobile internet"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        ordering = ["provider", "monthly_fee", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="tariff_provider_name_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class RestrictionKind(models.TextChoices):

@@ -6,7 +6,15 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from otklik.accounts.models import Role, User
-from otklik.clients.models import Client, ClientSearchTerm, ContactPoint, Product, Restriction
+from otklik.clients.models import (
+    PRODUCT_KIND_LINE,
+    Client,
+    ClientSearchTerm,
+    ContactPoint,
+    Product,
+    Restriction,
+    Tariff,
+)
 from otklik.common.memo import memoized
 from otklik.common.phones import phone_digits
 from otklik.common.text import normalize
@@ -162,3 +170,23 @@ def client_products(*, client: Client) -> list[ProductView]:
 def product_get_for_client(*, client: Client, product_id: int) -> Product | None:
     """One of `client`'s products (e.g. the ИИС a new fund-units product is held within)."""
     return Product.objects.filter(client=client, pk=product_id).first()
+
+
+def client_business_lines(*, client: Client) -> set[str]:
+    """The business lines a client is a customer of: those of the products they hold."""
+    kinds = Product.objects.filter(client=client).values_list("kind", flat=True).distinct()
+    return {PRODUCT_KIND_LINE[k] for k in kinds if k in PRODUCT_KIND_LINE}
+
+
+def tariffs_offered(*, product: Product) -> list[Tariff]:
+    """Tariffs a mobile tariff product may change to: on sale by its provider, not the current."""
+    return list(
+        Tariff.objects.filter(Q(provider="") | Q(provider=product.provider), is_active=True)
+        .exclude(name=product.name)
+        .order_by("monthly_fee", "name")
+    )
+
+
+def tariff_offered_get(*, product: Product, name: str) -> Tariff | None:
+    """The offered tariff called `name`, or None (a typed or stale name is refused)."""
+    return next((t for t in tariffs_offered(product=product) if t.name == name), None)

@@ -36,3 +36,32 @@ class NoStoreMiddleware:
         if "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
         return response
+
+
+class TimeZoneMiddleware:
+    """Render every page on the viewer's clock (after authentication).
+
+    A signed-in member of staff sees their own `time_zone`; a client in the portal sees
+    theirs (kept in the session at portal login); everyone else, and anyone without a
+    zone, sees the site's `TIME_ZONE`. Never UTC unless someone chose it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        from django.utils import timezone
+
+        from otklik.common.timezones import SESSION_TIME_ZONE, zone
+
+        name = ""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            name = getattr(user, "time_zone", "")
+        elif hasattr(request, "session"):
+            name = request.session.get(SESSION_TIME_ZONE, "")
+        timezone.activate(zone(name))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -6,6 +6,8 @@ from django.db import transaction
 
 from otklik.accounts.models import Department, Team
 from otklik.cases.models import Topic
+from otklik.cases.services import topic_merge
+from otklik.clients.models import BusinessLine
 
 BROKER = "Вторая линия (брокер/УК)"
 BANK_CHAT = "Чат банка"
@@ -48,6 +50,53 @@ TOPICS: dict[str, str] = {
     "Тарифы и услуги связи": TELECOM,
     "Баланс и списания (связь)": TELECOM,
     "Мобильный интернет": TELECOM,
+    "Паевые фонды": BROKER,
+    "Займы": MFO,
+    "Списания по карте": BANK_CHAT,
+}
+
+# topic → the business line it belongs to (issue 16, defect 10): pickers group by it and
+# the portal offers a client only the topics of the lines they are a customer of.
+TOPIC_LINES: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "Закрытие ИИС",
+            "Дивиденды и выплаты",
+            "Заблокированные активы",
+            "Налоговый вычет и справки",
+            "Паевые фонды",
+        ],
+        BusinessLine.BROKER,
+    ),
+    **dict.fromkeys(
+        ["Судебное взыскание", "Погашение займа", "Непонятные списания", "Займы"],
+        BusinessLine.MFO,
+    ),
+    **dict.fromkeys(
+        [
+            "Блокировка карты",
+            "Ограничения по операциям",
+            "Переводы и платежи",
+            "Автообмен валюты",
+            "Перевыпуск карты",
+            "Адрес доставки карты",
+            "Пакет услуг и критерии бесплатности",
+            "Списания по карте",
+        ],
+        BusinessLine.BANK,
+    ),
+    **dict.fromkeys(
+        ["Тарифы и услуги связи", "Баланс и списания (связь)", "Мобильный интернет"],
+        BusinessLine.TELECOM,
+    ),
+}
+
+# Near-duplicates an older demo (or the procedures seed) created → the topic they merge into.
+TOPIC_MERGES: dict[str, str] = {
+    "Автообмен": "Автообмен валюты",
+    "Доставка карты": "Адрес доставки карты",
+    "Пакет услуг": "Пакет услуг и критерии бесплатности",
+    "Тарифы": "Тарифы и услуги связи",
 }
 
 
@@ -74,4 +123,11 @@ def reference_data_ensure() -> Reference:
         topics[name], _ = Topic.objects.get_or_create(
             name=name, defaults={"default_team": teams[team_name]}
         )
+        if topics[name].business_line != TOPIC_LINES[name]:
+            topics[name].business_line = TOPIC_LINES[name]
+            topics[name].save(update_fields=["business_line"])
+    for duplicate, into in TOPIC_MERGES.items():
+        found = Topic.objects.filter(name=duplicate).first()
+        if found is not None:
+            topic_merge(source=found, into=topics[into])
     return Reference(teams=teams, departments=departments, topics=topics)

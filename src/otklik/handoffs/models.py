@@ -16,7 +16,9 @@ class HandoffStatus(models.TextChoices):
 class Handoff(models.Model):
     """A question to a department about a case; grants its specialists sight of that case."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="handoffs")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="handoffs", verbose_name=_("case")
+    )
     department = models.ForeignKey(
         "accounts.Department",
         verbose_name=_("department"),
@@ -28,7 +30,11 @@ class Handoff(models.Model):
         _("status"), max_length=16, choices=HandoffStatus.choices, default=HandoffStatus.OPEN
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -36,6 +42,7 @@ class Handoff(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_handoffs",
+        verbose_name=_("assignee"),
     )
     answer = models.TextField(_("answer"), blank=True)
     created_at = models.DateTimeField(_("sent"))

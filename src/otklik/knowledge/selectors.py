@@ -151,17 +151,49 @@ def case_query_text(case) -> str:
     return " ".join(words)
 
 
+# A suggestion scoring under this share of the best one is noise next to it (issue 16: the
+# ИИС case showed «Досрочное погашение займа» among its suggestions).
+SUGGESTION_MIN_SHARE_OF_TOP = 0.01
+
+
+def suggestions_relevant(hits: list) -> list:
+    """Keep the suggestions that are about this case.
+
+    A search may rank an article on shared words alone («закрытие» of a loan for the closing
+    of an ИИС). Suggestions are offered unasked, so they must also fit the case: when some
+    hit applies to the client's products, restrictions, the case's topic or channel, hits
+    that apply to none of them are dropped; and hits far below the best are dropped too.
+    The ranking itself (knowledge/search.py) is untouched.
+    """
+    if not hits:
+        return hits
+
+    def matched(hit) -> list | None:
+        applicability = (hit.explain or {}).get("applicability")
+        return None if applicability is None else list(applicability.get("matched") or [])
+
+    if any(matched(h) for h in hits):
+        hits = [h for h in hits if matched(h) is None or matched(h)]
+    floor = hits[0].score * SUGGESTION_MIN_SHARE_OF_TOP if hits else 0
+    return [h for h in hits if h.score >= floor]
+
+
 def suggest_for_case(*, user, case, limit: int = 5) -> SearchResult:
     """Procedures for a case: its subject, topic, question and notes as the query, the
-    client's products and restrictions, topic and channel as context."""
+    client's products and restrictions, topic and channel as context; only the hits that
+    fit the case (`suggestions_relevant`)."""
     context = context_for_client(case.client, topic_id=case.topic_id, channel=case.channel)
-    return search_articles(
+    result = search_articles(
         user=user,
         query=case_query_text(case),
         context=context,
-        limit=limit,
+        limit=limit * 2,
         max_df_share=SUGGESTION_MAX_DF_SHARE,
     )
+    relevant = suggestions_relevant(result.hits)
+    result.more = result.more or len(relevant) > limit
+    result.hits = relevant[:limit]
+    return result
 
 
 # --- lists, pins, acknowledgements, refreshers ----------------------------------------------

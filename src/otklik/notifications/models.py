@@ -37,26 +37,39 @@ class Outbox(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("user"),
     )
     client = models.ForeignKey(
-        "clients.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "clients.Client",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("client"),
     )
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("case"),
     )
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     body = models.TextField(_("text"))
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     # A message with a secret (one-time code): `body` shows it masked; the full text is
     # here, encrypted (notifications.sealing), until sent or `secret_expires_at`, then "".
-    sealed_body = models.TextField(blank=True, default="", editable=False)
+    sealed_body = models.TextField(
+        blank=True, default="", editable=False, verbose_name=_("sealed body")
+    )
     secret_expires_at = models.DateTimeField(_("secret expires"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
-    locked_until = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, verbose_name=_("locked until"))
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from otklik.clients.models import Client
+from otklik.common.timezones import SESSION_TIME_ZONE
 from otklik.portal.selectors import portal_client_get
 
 SESSION_CLIENT = "otklik_portal_client_id"
@@ -21,13 +22,16 @@ SESSION_CHALLENGE = "otklik_portal_challenge"
 def portal_login(request: HttpRequest, client: Client) -> None:
     """Log the client in: a new session key (no fixation), then remember who it is."""
     request.session.pop(SESSION_CHALLENGE, None)
+    request.session.pop(SESSION_TIME_ZONE, None)
     request.session.cycle_key()
     request.session[SESSION_CLIENT] = client.pk
+    request.session[SESSION_TIME_ZONE] = client.time_zone
 
 
 def portal_logout(request: HttpRequest) -> None:
     request.session.pop(SESSION_CLIENT, None)
     request.session.pop(SESSION_CHALLENGE, None)
+    request.session.pop(SESSION_TIME_ZONE, None)
     request.session.cycle_key()
 
 

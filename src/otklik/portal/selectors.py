@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import User
 from otklik.cases.models import AuthorKind, Case, CaseStatus, Message, MessageVisibility, Topic
-from otklik.clients.models import Client
-from otklik.clients.selectors import client_contact_list
+from otklik.cases.selectors import topic_list_for_client_lines
+from otklik.clients.models import ChannelKind, Client
+from otklik.clients.selectors import client_business_lines, client_contact_list
 from otklik.notifications.models import Outbox
 from otklik.portal.models import CsiRating, PortalAnswer, PortalCaseRead
 
@@ -54,6 +55,13 @@ def _answers_q(prefix: str = "") -> Q:
     )
 
 
+def _seen_live_q(prefix: str = "") -> Q:
+    """Answers the client already read where they were given: in the web chat (the bot's and
+    the operator's replies mirrored to the case). They are not new in the portal: one chat
+    must not light up «Мои обращения 10»."""
+    return Q(**{f"{prefix}interaction__channel": ChannelKind.CHAT})
+
+
 def portal_cases(*, client: Client, limit: int = 100) -> list[Case]:
     """The client's cases, latest activity first, each with its `unread` answers counted."""
     read_upto = PortalCaseRead.objects.filter(client=client, case=OuterRef("pk")).values(
@@ -65,7 +73,10 @@ def portal_cases(*, client: Client, limit: int = 100) -> list[Case]:
         .annotate(read_upto=Coalesce(Subquery(read_upto), Value(0), output_field=BigIntegerField()))
         .annotate(
             unread=Count(
-                "messages", filter=_answers_q("messages__") & Q(messages__id__gt=F("read_upto"))
+                "messages",
+                filter=_answers_q("messages__")
+                & Q(messages__id__gt=F("read_upto"))
+                & ~_seen_live_q("messages__"),
             )
         )
         .order_by("-updated_at", "-pk")[:limit]
@@ -113,7 +124,7 @@ def portal_case_messages(*, client: Client, case: Case) -> list[PortalMessage]:
     read_upto = mark.last_read_message_id if mark else 0
     messages = (
         Message.objects.filter(case=case, visibility=MessageVisibility.PUBLIC)
-        .select_related("author")
+        .select_related("author", "interaction")
         .order_by("created_at", "id")
     )
     ratings = {r.message_id: r for r in CsiRating.objects.filter(case=case)}
@@ -126,7 +137,9 @@ def portal_case_messages(*, client: Client, case: Case) -> list[PortalMessage]:
                 message=message,
                 mine=mine,
                 author_name=str(_("You")) if mine else _staff_first_name(message.author),
-                unread=not mine and message.pk > read_upto,
+                unread=not mine
+                and message.pk > read_upto
+                and not (message.interaction and message.interaction.channel == ChannelKind.CHAT),
                 is_portal_answer=message.pk in answers,
                 rateable=message.author_kind == AuthorKind.STAFF,
                 rating=ratings.get(message.pk),
@@ -164,15 +177,15 @@ def portal_notifications(*, client: Client, limit: int = 50) -> list[Outbox]:
     )
 
 
-def portal_topics() -> QuerySet[Topic]:
-    """Topics a client may choose for a new request (the active ones)."""
-    return Topic.objects.filter(is_active=True).order_by("name", "id")
+def portal_topics(*, client: Client) -> QuerySet[Topic]:
+    """Topics a client may choose for a new request: visible ones of their business lines."""
+    return topic_list_for_client_lines(lines=client_business_lines(client=client))
 
 
-def portal_topic_get(*, topic_id: int | None) -> Topic | None:
+def portal_topic_get(*, client: Client, topic_id: int | None) -> Topic | None:
     if not topic_id:
         return None
-    return portal_topics().filter(pk=topic_id).first()
+    return portal_topics(client=client).filter(pk=topic_id).first()
 
 
 # --- staff side ----------------------------------------------------------------------------

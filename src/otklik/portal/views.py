@@ -220,7 +220,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
-        topic = selectors.portal_topic_get(topic_id=_int(values["topic"]))
+        topic = selectors.portal_topic_get(client=client, topic_id=_int(values["topic"]))
         if values["topic"] and topic is None:
             errors["topic"] = _("Choose a topic from the list.")
         else:
@@ -240,7 +240,11 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "portal/case_new.html",
-        {"values": values, "errors": errors, "topics": list(selectors.portal_topics())},
+        {
+            "values": values,
+            "errors": errors,
+            "topics": list(selectors.portal_topics(client=client)),
+        },
         status=UNPROCESSABLE if errors else 200,
     )
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from otklik.cases.admin import GroupedTopicsAdminMixin
 from otklik.sla.models import BusinessCalendar, CalendarDay, Deadline, SlaPolicy
 
 
@@ -17,7 +18,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(GroupedTopicsAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "topic",

@@ -151,7 +151,11 @@ class Deadline(models.Model):
     # sla_deadline_case_kind; policy and calendar are only read through the row, and their
     # rare deletion (SET NULL) may scan.
     case = models.ForeignKey(
-        "cases.Case", on_delete=models.CASCADE, related_name="deadlines", db_index=False
+        "cases.Case",
+        on_delete=models.CASCADE,
+        related_name="deadlines",
+        db_index=False,
+        verbose_name=_("case"),
     )
     handoff = models.ForeignKey(
         "handoffs.Handoff",
@@ -159,6 +163,7 @@ class Deadline(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="deadlines",
+        verbose_name=_("handoff"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=DeadlineKind.choices)
     policy = models.ForeignKey(
@@ -168,6 +173,7 @@ class Deadline(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        verbose_name=_("policy"),
     )
     calendar = models.ForeignKey(
         BusinessCalendar,
@@ -176,14 +182,19 @@ class Deadline(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        verbose_name=_("calendar"),
     )
     target_minutes = models.PositiveIntegerField(_("target, business minutes"))
-    warn_before_seconds = models.PositiveIntegerField(default=0)
+    warn_before_seconds = models.PositiveIntegerField(
+        default=0, verbose_name=_("warn before seconds")
+    )
     started_at = models.DateTimeField(_("started"))
     due_at = models.DateTimeField(_("due"))
     warn_at = models.DateTimeField(_("warn at"), null=True, blank=True)
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
-    remaining_seconds_at_pause = models.FloatField(null=True, blank=True)
+    remaining_seconds_at_pause = models.FloatField(
+        null=True, blank=True, verbose_name=_("remaining seconds at pause")
+    )
     met_at = models.DateTimeField(_("met"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     warned_at = models.DateTimeField(_("warned"), null=True, blank=True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from otklik.common.errors import ServiceError
 from otklik.common.links import absolute_reverse
+from otklik.common.timezones import in_zone_of
 from otklik.sla import conf, config
 from otklik.sla.calendar import (
     CalendarSpec,
@@ -456,9 +457,12 @@ def _breach_one(deadline_id: int, now: datetime, cache: dict | None = None) -> b
         # in the personal cabinet): the subject names which one, the body links to the case.
         subject = _("Deadline «%(kind)s» missed on case %(case)s") % what
         link = absolute_reverse("workspace:case_detail", args=[case.pk])
-        body = "\n\n".join([text, _("Case: %(url)s") % {"url": link}])
         for person in people:
             if person.email:
+                # The due time on the recipient's own clock (defect 6).
+                with in_zone_of(person):
+                    mine = _("Case %(case)s: deadline «%(kind)s» missed (due %(due)s).")
+                    body = "\n\n".join([mine % _what(deadline), _("Case: %(url)s") % {"url": link}])
                 notify(
                     key=f"sla-breach-{deadline.pk}-{person.pk}",
                     channel=NotificationChannel.EMAIL,

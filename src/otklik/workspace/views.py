@@ -395,6 +395,55 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def case_header(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The case header alone, re-fetched on the case's live events (defect 8): the status
+    badge and the transitions follow a department's answer without a reload."""
+    case = case_get_for_user(user=request.user, case_id=case_id)
+    audit_read_record(
+        actor=request.user,
+        action="case.view",
+        via=VIA,
+        client_id=case.client_id,
+        obj=case,
+        request=request,
+    )
+    editable = can_edit_case(user=request.user, case=case)
+    context = {
+        "case": case,
+        "client": case.client,
+        "editable": editable,
+        "targets": [(s, CaseStatus(s).label) for s in allowed_targets(case.status)]
+        if editable
+        else [],
+        "now": timezone.now(),
+    }
+    return render(request, "workspace/_case_header.html", context)
+
+
+@login_required
+@require_GET
+def client_products_fragment(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client's products alone, re-fetched when an action changed one (defect 8): after
+    «disable mobile internet» the tariff's reserve is gone without «Refresh the card»."""
+    client = client_get_for_user(user=request.user, client_id=client_id)
+    audit_read_record(
+        actor=request.user,
+        action="client.view",
+        via=VIA,
+        client_id=client.pk,
+        obj=client,
+        request=request,
+    )
+    case = None
+    case_id = _int_or_none(request.GET.get("case", ""))
+    if case_id:
+        case = case_get_for_user(user=request.user, case_id=case_id)
+    context = {"client": client, "case": case, "products": client_products(client=client)}
+    return render(request, "workspace/_products.html", context)
+
+
+@login_required
 @require_POST
 def case_transition(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=case_id)

@@ -15,6 +15,15 @@
   var ws = null, ready = false, failures = 0, pollTimer = null;
   var LABELS = { visitor: log.dataset.labelClient || "Клиент", bot: "Бот" };
 
+  // Times arrive with their offset; show them on the viewer's clock (the page's data-tz,
+  // the operator's own time zone), not the server's or the browser's.
+  var TZ = document.documentElement.dataset.tz || undefined;
+  function clock(m) {
+    try {
+      return new Intl.DateTimeFormat("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: TZ })
+        .format(new Date(m.created_at));
+    } catch (e) { return m.time || ""; }
+  }
   function uid() {
     return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
       : Date.now().toString(36) + Math.random().toString(36).slice(2);
@@ -34,7 +43,7 @@
       a.target = "_blank"; a.rel = "noopener"; a.textContent = "📄 " + m.attachment.name; el.appendChild(a);
     }
     var t = document.createElement("span"); t.className = "cmsg-time";
-    t.textContent = m.time || (m.created_at || "").slice(11, 16); el.appendChild(t);
+    t.textContent = clock(m); el.appendChild(t);
     var pending = m.client_msg_id && log.querySelector("[data-pending='" + m.client_msg_id + "']");
     if (pending) { pending.remove(); }
     log.appendChild(el);

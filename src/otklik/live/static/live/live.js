@@ -52,6 +52,11 @@
     return ev.case_id ? "/cases/" + ev.case_id + "/" : null;
   }
 
+  function onThisCase(ev) {
+    var here = document.querySelector("[data-live-case]");
+    return !!(here && ev.case_id && String(ev.case_id) === here.getAttribute("data-live-case"));
+  }
+
   function toast(text, href) {
     var el = document.createElement("div");
     el.className = "live-toast";
@@ -83,7 +88,9 @@
     addToList(ev);
     if (live) {
       setUnread(unread + 1);
-      toast(ev.text, caseLink(ev));
+      // On the page of the case the event is about, the panels update in place: a toast
+      // would only cover them (the department's answer in the handoff panel).
+      if (!onThisCase(ev)) toast(ev.text, caseLink(ev));
     } else {
       missed.push(ev);
     }
