@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "otklik.handoffs",
     "otklik.notifications",
     "otklik.live",
+    "otklik.presence",
     "otklik.sla",
     "otklik.portal",
     "otklik.knowledge",
