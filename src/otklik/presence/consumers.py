@@ -66,7 +66,7 @@ class PresenceConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.tab = (query.get("tab") or [""])[0][:40] or uuid.uuid4().hex
         self.place = presence_scope(kind, object_id)
-        self.group = case_group(object_id) if kind == "case" else f"presence.{self.place}"
+        self.group = case_group(object_id) if kind == "case" else f"presence.client.{object_id}"
         self.info: dict = {}
         self.sent: list | None = None
         await self.channel_layer.group_add(self.group, self.channel_name)
