@@ -6,6 +6,9 @@ event it last saw. Only an id travels: what the page shows is read through the s
 visibility rules as the page itself.
 """
 
+import asyncio
+import threading
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -24,9 +27,18 @@ def _push(case_id: int, event_id: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(
-        case_group(case_id), {"type": "case.changed", "event": event_id}
-    )
+
+    def send() -> None:
+        async_to_sync(layer.group_send)(
+            case_group(case_id), {"type": "case.changed", "event": event_id}
+        )
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a sync view or task, no loop in this thread
+        send()
+    else:  # sync code called with a loop running in its thread (a script, a browser test)
+        threading.Thread(target=send, daemon=True).start()
 
 
 @receiver(post_save, sender=CaseEvent, dispatch_uid="presence_case_changed")
