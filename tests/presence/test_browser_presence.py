@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from playwright.sync_api import expect
 
 from otklik.cases.services import message_add
 from tests.chat.server import Server, database_url
@@ -91,7 +92,7 @@ def test_two_operators_on_one_case(browser, cast, tmp_path, artifacts_dir):
 
         # A reload keeps the draft (and does not mark Alice as gone for good).
         olga.reload()
-        olga.wait_for_function("document.querySelector('#message-body').value === 'Закроем завтра'")
+        expect(olga.locator("#message-body")).to_have_value("Закроем завтра")  # no eval: CSP
         assert olga.locator("#message-form input[value='public']").is_checked()
 
         # Alice replies first; Olga's page shows it live, marked as new.
@@ -115,6 +116,20 @@ def test_two_operators_on_one_case(browser, cast, tmp_path, artifacts_dir):
         olga.locator("#timeline").filter(has_text="Закроем завтра").wait_for()
         assert _count(url, MESSAGES, ("Закроем завтра", cast.olga.pk)) == 1
         assert not _count(url, DRAFTS, (cast.olga.pk, case.pk))
+
+        # Her own reply is not marked as news on her page.
+        assert olga.locator("#timeline li.is-new").filter(has_text="Закроем завтра").count() == 0
+
+        # The client's card shows who else has it open, too.
+        card_path = f"/clients/{case.client_id}/"
+        alice.goto(first.url + card_path)
+        olga.goto(second.url + card_path)
+        alice.locator(f"#presence-people li[data-user='{cast.olga.pk}']").wait_for()
+        olga.locator(f"#presence-people li[data-user='{cast.alice.pk}']").wait_for()
+        olga.screenshot(path=str(artifacts_dir / "presence_card.png"))
+        alice.goto(first.url + case_path)
+        olga.goto(second.url + case_path)
+        olga.locator(f"#presence-people li[data-user='{cast.alice.pk}']").wait_for()
 
         # Alice closes her tab: gone from Olga's list within 10 s.
         alice.close()

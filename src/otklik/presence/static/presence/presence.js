@@ -219,6 +219,8 @@
   }
 
   document.body.addEventListener("htmx:afterSwap", function () {
+    // The page's own action (a sent reply) swapped the timeline: what it shows is not news.
+    if (!refreshing) rememberTimeline();
     guards = Array.prototype.slice.call(document.querySelectorAll("[data-presence-guard]"));
     guards.forEach(function (guard) {
       var parts = formParts(guard);
