@@ -12,11 +12,16 @@ django_asgi_app = get_asgi_application()
 
 from otklik.chat.origins import ChatOriginValidator  # noqa: E402
 from otklik.live.routing import websocket_urlpatterns  # noqa: E402  (needs apps loaded)
+from otklik.presence.routing import (  # noqa: E402
+    websocket_urlpatterns as presence_websocket_urlpatterns,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": ChatOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": ChatOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + presence_websocket_urlpatterns))
+        ),
     }
 )
 

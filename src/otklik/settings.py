@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "otklik.handoffs",
     "otklik.notifications",
     "otklik.live",
+    "otklik.presence",
     "otklik.sla",
     "otklik.portal",
     "otklik.knowledge",
@@ -181,6 +182,8 @@ else:
 # Throttles (otklik.common.throttle) count in a store every process shares: "redis" (the
 # default when REDIS_URL is set) or "db" (a table in the main database, the default
 # otherwise). Never per-process memory, which would multiply limits by the worker count.
+# Presence (otklik.presence.store): who has a case or card open; Redis keys under this prefix.
+OTKLIK_PRESENCE_PREFIX = env_str("OTKLIK_PRESENCE_PREFIX", "otklik:presence")
 OTKLIK_THROTTLE_STORE = env_str("OTKLIK_THROTTLE_STORE", "redis" if REDIS_URL else "db")
 if OTKLIK_THROTTLE_STORE not in {"redis", "db"}:
     raise ImproperlyConfigured("OTKLIK_THROTTLE_STORE must be redis or db")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("portal/", include("otklik.portal.urls")),
     path("handoffs/", include("otklik.handoffs.urls")),
     path("live/", include("otklik.live.urls")),
+    path("presence/", include("otklik.presence.urls")),
     path("knowledge/", include("otklik.knowledge.urls")),
     path("faq/", include("otklik.knowledge.public_urls")),
     path("actions/", include("otklik.actions.urls")),

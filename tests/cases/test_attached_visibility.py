@@ -150,9 +150,14 @@ def test_live_channel_names_only_a_case_the_viewer_may_open(cast):
     handoff_send(actor=cast.alice, case=handed, department=cast.treasury, question="Выплата?")
     other = make_case(actor=cast.bob, client=person)
     interaction_register(actor=cast.bob, client=person, channel="phone", case=other)
+    # The call is "now" while Bob has its case open (presence; see tests/presence).
+    from otklik.presence.services import presence_leave, presence_touch
+
+    presence_touch(scope=f"case:{other.pk}", tab="call", user=cast.bob)
 
     for_tom = client_reachability(client=person, user=cast.tom)
     for_bob = client_reachability(client=person, user=cast.bob)
+    presence_leave(scope=f"case:{other.pk}", tab="call", user_id=cast.bob.pk)
     assert for_tom.live is not None and for_tom.live_label
     assert for_tom.live_case_reference == ""
     assert for_bob.live_case_reference == other.reference

@@ -21,6 +21,8 @@ from otklik.handoffs.models import (
     HandoffEvent,
     HandoffStatus,
 )
+from otklik.presence.selectors import user_present
+from otklik.presence.services import presence_scope
 
 HANDOFF_ANSWER = "handoff_answer"
 ACTIVE_STATUSES = (HandoffStatus.OPEN, HandoffStatus.IN_WORK, HandoffStatus.QUESTION)
@@ -267,17 +269,36 @@ def pending_question(*, handoff: Handoff) -> HandoffEvent | None:
 # --- reachability and the live channel -------------------------------------------------
 
 
+#: How many unended contacts are looked at to find the one still live.
+LIVE_CHANNEL_CANDIDATES = 5
+
+
 def client_live_channel(*, client: Client, now: datetime | None = None) -> Interaction | None:
-    """The contact the client is on right now (a chat, a call), most recent first."""
+    """The contact the client is on right now (a chat, a call), most recent first.
+
+    A chat is live until the chat closes it. A call or visit registered by an operator has
+    no end the system hears of, so it counts as live only while that operator still has
+    the case or the client's card open (presence, expiring within seconds of the tab
+    closing); an hour later it is not «on a call since 09:23» any more. A contact without
+    an operator (registered through the API) keeps the age limit alone.
+    """
     now = now or timezone.now()
-    return (
+    candidates = (
         Interaction.objects.filter(
             client=client, ended_at__isnull=True, started_at__gte=now - LIVE_CHANNEL_MAX_AGE
         )
         .select_related("operator", "case")
-        .order_by("-started_at", "-id")
-        .first()
+        .order_by("-started_at", "-id")[:LIVE_CHANNEL_CANDIDATES]
     )
+    for interaction in candidates:
+        if interaction.channel == ChannelKind.CHAT or interaction.operator_id is None:
+            return interaction
+        scopes = [presence_scope("client", client.pk)]
+        if interaction.case_id is not None:
+            scopes.append(presence_scope("case", interaction.case_id))
+        if user_present(user_id=interaction.operator_id, scopes=scopes):
+            return interaction
+    return None
 
 
 def live_channel_label(interaction: Interaction, now: datetime | None = None) -> str:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from otklik.audit.services import audit_record
+from otklik.cases.freshness import StaleReply, parse_seen, reply_guard
 from otklik.cases.selectors import case_get_for_user
 from otklik.clients.models import Reachability
 from otklik.common.errors import ServiceError
@@ -155,6 +156,19 @@ def ask(request: HttpRequest, handoff_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def answer(request: HttpRequest, handoff_id: int) -> HttpResponse:
+    handoff = handoff_get_for_user(user=request.user, handoff_id=handoff_id)
+    try:  # the case may have moved on for the client while the specialist wrote
+        reply_guard(
+            case=handoff.case, seen=parse_seen(request.POST.get("seen")), sender=request.user
+        )
+    except StaleReply as exc:
+        return _render_detail(
+            request,
+            handoff,
+            status=UNPROCESSABLE,
+            values={"answer": request.POST.get("answer", "")},
+            held_changes=exc.changes,
+        )
     return _act(
         request,
         handoff_id,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from otklik.cases.freshness import StaleReply, parse_seen, reply_guard
 from otklik.cases.selectors import case_get_for_user
 from otklik.common.errors import ServiceError
 from otklik.common.web import service_errors as _errors
@@ -30,6 +31,9 @@ from otklik.portal.auth import (
     portal_login_required,
     portal_logout,
 )
+from otklik.presence.held import held_summary
+from otklik.presence.models import DraftKind
+from otklik.presence.services import draft_discard, draft_save
 
 UNPROCESSABLE = 422
 
@@ -287,17 +291,24 @@ def staff_promise(request: HttpRequest, case_id: int) -> HttpResponse:
 def staff_answer(request: HttpRequest, case_id: int) -> HttpResponse:
     """Post the answer to the client's personal cabinet and notify the client."""
     case = case_get_for_user(user=request.user, case_id=case_id)
+    body = request.POST.get("body", "")
     try:
+        reply_guard(case=case, seen=parse_seen(request.POST.get("seen")), sender=request.user)
         services.portal_answer_post(
             actor=request.user,
             case=case,
-            body=request.POST.get("body", ""),
+            body=body,
             idempotency_key=request.POST.get("idempotency_key", ""),
         )
+    except StaleReply as exc:
+        # Held, not lost: the text waits in the form as a draft; the page shows what changed.
+        draft_save(user=request.user, case=case, kind=DraftKind.PORTAL, body=body)
+        messages.warning(request, held_summary(exc.changes))
     except ServiceError as exc:
         for message in _errors(exc).values():
             messages.error(request, message)
     else:
+        draft_discard(user=request.user, case=case, kind=DraftKind.PORTAL)
         messages.success(
             request, _("The answer is in the client's personal cabinet; the client is notified.")
         )

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from otklik.audit.services import audit_records_bulk
 from otklik.audit.spool import audit_read_record
 from otklik.cases import services as case_services
+from otklik.cases.freshness import StaleReply, parse_seen, reply_guard
 from otklik.cases.lifecycle import allowed_targets
 from otklik.cases.models import CaseStatus, MessageVisibility, Priority
 from otklik.cases.selectors import (
@@ -57,6 +58,8 @@ from otklik.common.web import htmx_redirect as _redirect
 from otklik.common.web import int_or_none as _int_or_none
 from otklik.common.web import is_htmx as _is_htmx
 from otklik.common.web import service_errors as _errors
+from otklik.presence.models import DraftKind
+from otklik.presence.services import draft_discard
 from otklik.workspace.rows import queue_rows
 
 VIA = "workspace"
@@ -510,18 +513,30 @@ def message_create(request: HttpRequest, case_id: int) -> HttpResponse:
         "body": request.POST.get("body", ""),
         "visibility": request.POST.get("visibility", MessageVisibility.INTERNAL),
     }
+    held = None
     try:
+        if values["visibility"] == MessageVisibility.PUBLIC:  # no reply sent blind
+            reply_guard(case=case, seen=parse_seen(request.POST.get("seen")), sender=request.user)
         case_services.message_add(
             actor=request.user, case=case, body=values["body"], visibility=values["visibility"]
         )
     except ServiceError as exc:
-        errors = _errors(exc)
+        errors = {} if isinstance(exc, StaleReply) else _errors(exc)
+        held = exc.changes if isinstance(exc, StaleReply) else None
         if _is_htmx(request):
-            context = _case_context(request, case, message_values=values, message_errors=errors)
+            context = _case_context(
+                request, case, message_values=values, message_errors=errors, held_changes=held
+            )
             return render(request, "workspace/_message_form.html", context, status=UNPROCESSABLE)
         return _render_case(
-            request, case, status=UNPROCESSABLE, message_values=values, message_errors=errors
+            request,
+            case,
+            status=UNPROCESSABLE,
+            message_values=values,
+            message_errors=errors,
+            held_changes=held,
         )
+    draft_discard(user=request.user, case=case, kind=DraftKind.MESSAGE)
     if not _is_htmx(request):
         return HttpResponseRedirect(reverse("workspace:case_detail", args=[case.pk]) + "#timeline")
     case = case_get_for_user(user=request.user, case_id=case.pk)
