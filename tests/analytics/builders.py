@@ -7,24 +7,54 @@ from otklik.cases.models import Case, CaseEvent, CaseStatus, Direction, EventKin
 from otklik.portal.models import CsiRating, PortalAnswer
 
 
-def raw_case(*, client, team=None, owner=None, topic=None, channel="phone", created,
-             resolved=None, subject="Вопрос") -> Case:  # fmt: skip
+def raw_case(
+    *,
+    client,
+    team=None,
+    owner=None,
+    topic=None,
+    channel="phone",
+    created,
+    resolved=None,
+    subject="Вопрос",
+) -> Case:
     return Case.objects.create(
-        client=client, subject=subject, topic=topic, channel=channel, team=team, owner=owner,
+        client=client,
+        subject=subject,
+        topic=topic,
+        channel=channel,
+        team=team,
+        owner=owner,
         status=CaseStatus.RESOLVED if resolved else CaseStatus.IN_PROGRESS,
-        is_open=resolved is None, created_at=created, updated_at=resolved or created,
+        is_open=resolved is None,
+        created_at=created,
+        updated_at=resolved or created,
         resolved_at=resolved,
-    )  # fmt: skip
+    )
 
 
-def raw_contact(case, *, at, operator=None, direction=Direction.INBOUND, talk=None, wrap=None,
-                queue=None, channel=None) -> Interaction:  # fmt: skip
+def raw_contact(
+    case,
+    *,
+    at,
+    operator=None,
+    direction=Direction.INBOUND,
+    talk=None,
+    wrap=None,
+    queue=None,
+    channel=None,
+) -> Interaction:
     return Interaction.objects.create(
-        client=case.client, case=case, channel=channel or case.channel, direction=direction,
-        operator=operator, started_at=at,
+        client=case.client,
+        case=case,
+        channel=channel or case.channel,
+        direction=direction,
+        operator=operator,
+        started_at=at,
         ended_at=at + timedelta(seconds=talk) if talk is not None else None,
-        wrap_up_seconds=wrap, queue_seconds=queue,
-    )  # fmt: skip
+        wrap_up_seconds=wrap,
+        queue_seconds=queue,
+    )
 
 
 def raw_csi(case, *, score, at) -> CsiRating:
@@ -32,9 +62,12 @@ def raw_csi(case, *, score, at) -> CsiRating:
     from otklik.cases.models import AuthorKind, Message, MessageVisibility
 
     message = Message.objects.create(
-        case=case, author_kind=AuthorKind.STAFF, visibility=MessageVisibility.PUBLIC,
-        body="Ответ", created_at=at,
-    )  # fmt: skip
+        case=case,
+        author_kind=AuthorKind.STAFF,
+        visibility=MessageVisibility.PUBLIC,
+        body="Ответ",
+        created_at=at,
+    )
     return CsiRating.objects.create(
         case=case, message=message, client=case.client, score=score, created_at=at, updated_at=at
     )
@@ -44,9 +77,13 @@ def raw_portal_answer(case, *, at, on_time, author=None) -> PortalAnswer:
     from otklik.cases.models import AuthorKind, Message, MessageVisibility
 
     message = Message.objects.create(
-        case=case, author_kind=AuthorKind.STAFF, author=author,
-        visibility=MessageVisibility.PUBLIC, body="Ответ", created_at=at,
-    )  # fmt: skip
+        case=case,
+        author_kind=AuthorKind.STAFF,
+        author=author,
+        visibility=MessageVisibility.PUBLIC,
+        body="Ответ",
+        created_at=at,
+    )
     return PortalAnswer.objects.create(
         case=case, message=message, posted_by=author, posted_at=at, on_time=on_time
     )

@@ -34,8 +34,13 @@ def test_csi_mean_rounds_half_up():
 
 def test_nps_classes():
     assert [metrics.nps_class(s) for s in (0, 6, 7, 8, 9, 10)] == [
-        "detractor", "detractor", "passive", "passive", "promoter", "promoter",
-    ]  # fmt: skip
+        "detractor",
+        "detractor",
+        "passive",
+        "passive",
+        "promoter",
+        "promoter",
+    ]
     with pytest.raises(ValueError):
         metrics.nps_class(11)
 
@@ -52,8 +57,16 @@ def test_nps_is_rounded_once_half_away_from_zero():
     assert metrics.nps([10, 10]).score == 100 and metrics.nps([0]).score == -100
 
 
-def case(pk, *, client=1, topic=5, created=T0, resolved=T0 + timedelta(hours=2), contacts=1,
-         reopened=False):  # fmt: skip
+def case(
+    pk,
+    *,
+    client=1,
+    topic=5,
+    created=T0,
+    resolved=T0 + timedelta(hours=2),
+    contacts=1,
+    reopened=False,
+):
     return CaseFacts(pk, client, topic, created, resolved, contacts, reopened)
 
 
@@ -98,9 +111,13 @@ def test_fcr_no_topic_matches_no_topic_and_a_contact_after_resolution_is_a_repea
 
 def test_service_level_and_asa_per_channel():
     offers = [
-        Offer("phone", 5), Offer("phone", 20), Offer("phone", 21), Offer("phone", None),
-        Offer("chat", 30), Offer("chat", 90),
-    ]  # fmt: skip
+        Offer("phone", 5),
+        Offer("phone", 20),
+        Offer("phone", 21),
+        Offer("phone", None),
+        Offer("chat", 30),
+        Offer("chat", 90),
+    ]
     result = metrics.service_level(offers, {"phone": 20, "chat": 60})
     # phone: 2 of 4 offered within 20 s (abandoned counts against) = 50 %; ASA (5+20+21)/3
     assert result["phone"].sl == Decimal("50.0") and result["phone"].offered == 4
@@ -156,7 +173,12 @@ def test_backlog_age_buckets_and_overdue():
         (now - 30 * d, None),  # >30d
     ]
     assert metrics.backlog(cases, now) == {
-        "<1d": 1, "1-3d": 1, "3-7d": 1, "7-30d": 1, ">30d": 1, "overdue": 1,
-    }  # fmt: skip
+        "<1d": 1,
+        "1-3d": 1,
+        "3-7d": 1,
+        "7-30d": 1,
+        ">30d": 1,
+        "overdue": 1,
+    }
     with pytest.raises(ValueError):
         metrics.age_bucket(now + d, now)

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import transaction
 from django.db.models import Sum
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from otklik.analytics import metrics, rollups, selectors
 from otklik.analytics.facts import COUNTERS
@@ -32,16 +34,28 @@ def test_hand_computed_day_of_one_team(settings):
     alice = UserFactory(team=team)
     client, other = ClientFactory(), ClientFactory()
     # Case 1: one call, resolved, no repeat → FCR. Talk 240 s + wrap 60 s, waited 10 s.
-    c1 = raw_case(client=client, team=team, owner=alice, topic=topic, created=T0,
-                  resolved=T0 + H)  # fmt: skip
+    c1 = raw_case(client=client, team=team, owner=alice, topic=topic, created=T0, resolved=T0 + H)
     raw_contact(c1, at=T0, operator=alice, talk=240, wrap=60, queue=10)
     raw_csi(c1, score=5, at=T0 + 2 * H)
     # Case 2: same client and topic 3 days after case 1 → case 1 is not FCR after all;
     # two calls (the second waited 30 s, over the 20 s threshold) → not FCR either.
-    c2 = raw_case(client=client, team=team, owner=alice, topic=topic, created=T0 + 3 * D,
-                  resolved=T0 + 3 * D + H)  # fmt: skip
+    c2 = raw_case(
+        client=client,
+        team=team,
+        owner=alice,
+        topic=topic,
+        created=T0 + 3 * D,
+        resolved=T0 + 3 * D + H,
+    )
     raw_contact(c2, at=T0 + 3 * D, operator=alice, talk=100, queue=5)
-    raw_contact(c2, at=T0 + 3 * D + 10 * 60 * timedelta(seconds=1), operator=alice, talk=200, wrap=20, queue=30)
+    raw_contact(
+        c2,
+        at=T0 + 3 * D + 10 * 60 * timedelta(seconds=1),
+        operator=alice,
+        talk=200,
+        wrap=20,
+        queue=30,
+    )
     raw_csi(c2, score=3, at=T0 + 3 * D + 2 * H)
     # Case 3: another client, one call abandoned in the queue, then called back (outbound);
     # resolved but reopened → not FCR.
@@ -124,8 +138,17 @@ def expected_per_team(specs, teams, now, repeat_days) -> dict[int, dict]:
         created = T0 + s["created"] * H
         resolved = created + s["resolve_after"] * H if s["resolve_after"] is not None else None
         inbound = [c for c in s["contacts"] if c[1] == Direction.INBOUND]
-        facts.append(metrics.CaseFacts(i, s["client"], s["topic"], created, resolved,
-                                       len(inbound), s["reopened"] and resolved is not None))  # fmt: skip
+        facts.append(
+            metrics.CaseFacts(
+                i,
+                s["client"],
+                s["topic"],
+                created,
+                resolved,
+                len(inbound),
+                s["reopened"] and resolved is not None,
+            )
+        )
     for i, s in enumerate(specs):
         t = out[teams[s["team"]]]
         created = T0 + s["created"] * H
@@ -139,8 +162,11 @@ def expected_per_team(specs, teams, now, repeat_days) -> dict[int, dict]:
                         t["answered"] += 1
                         t["wait_seconds"] += queue
                         t["answered_in_sl"] += int(queue <= 20)
-            seconds = metrics.handle_seconds(at, at + timedelta(seconds=talk), wrap) if (
-                taken and talk is not None) else None  # fmt: skip
+            seconds = (
+                metrics.handle_seconds(at, at + timedelta(seconds=talk), wrap)
+                if (taken and talk is not None)
+                else None
+            )
             if seconds is not None:
                 t["handled"] += 1
                 t["handle_seconds"] += seconds
@@ -151,10 +177,14 @@ def expected_per_team(specs, teams, now, repeat_days) -> dict[int, dict]:
         f = facts[i]
         if f.resolved_at is not None and f.resolved_at < now:
             t["resolved"] += 1
-            after = [T0 + timedelta(minutes=c[0]) for c in s["contacts"]
-                     if c[1] == Direction.INBOUND]  # fmt: skip
-            t["fcr"] += int(metrics.is_first_contact_resolution(
-                f, facts, repeat_days=repeat_days, contacts_after_resolution=after))  # fmt: skip
+            after = [
+                T0 + timedelta(minutes=c[0]) for c in s["contacts"] if c[1] == Direction.INBOUND
+            ]
+            t["fcr"] += int(
+                metrics.is_first_contact_resolution(
+                    f, facts, repeat_days=repeat_days, contacts_after_resolution=after
+                )
+            )
     return out
 
 
@@ -163,12 +193,22 @@ def build(specs, *, teams, clients, topics, operator, upto=None):
         created = T0 + s["created"] * H
         resolved = created + s["resolve_after"] * H if s["resolve_after"] is not None else None
         c = raw_case(
-            client=clients[s["client"]], team=teams[s["team"]], created=created, resolved=resolved,
+            client=clients[s["client"]],
+            team=teams[s["team"]],
+            created=created,
+            resolved=resolved,
             topic=topics[s["topic"]] if s["topic"] is not None else None,
-        )  # fmt: skip
+        )
         for minutes, direction, talk, wrap, queue, taken in s["contacts"]:
-            raw_contact(c, at=T0 + timedelta(minutes=minutes), direction=direction, talk=talk,
-                        wrap=wrap, queue=queue, operator=operator if taken else None)  # fmt: skip
+            raw_contact(
+                c,
+                at=T0 + timedelta(minutes=minutes),
+                direction=direction,
+                talk=talk,
+                wrap=wrap,
+                queue=queue,
+                operator=operator if taken else None,
+            )
         if s["csi"] is not None:
             raw_csi(c, score=s["csi"], at=created + H)
         if s["reopened"] and resolved is not None:
@@ -186,8 +226,11 @@ def world(db):
     }
 
 
-@hsettings(max_examples=25, deadline=None,
-           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@hsettings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(specs=st.lists(case_spec, max_size=8))
 def test_rollups_equal_a_recomputation_from_raw_rows(world, settings, specs):
     settings.OTKLIK_FCR_REPEAT_DAYS = 7
@@ -201,8 +244,11 @@ def test_rollups_equal_a_recomputation_from_raw_rows(world, settings, specs):
         transaction.set_rollback(True)
 
 
-@hsettings(max_examples=15, deadline=None,
-           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@hsettings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(specs=st.lists(case_spec, max_size=8), steps=st.lists(st.integers(1, 96), max_size=4))
 def test_incremental_scans_end_where_a_rebuild_ends(world, settings, specs, steps):
     """Scans at several moments (rows inserted in between) leave the same table as one
@@ -219,7 +265,9 @@ def test_incremental_scans_end_where_a_rebuild_ends(world, settings, specs, step
         for moment in moments:
             # rows whose case opened before this moment appear now (a later row's own
             # events may lie in the future of the moment; the next scans pick them up)
-            batch = [s for i, s in enumerate(specs) if i not in done and T0 + s["created"] * H < moment]
+            batch = [
+                s for i, s in enumerate(specs) if i not in done and T0 + s["created"] * H < moment
+            ]
             done |= {i for i, s in enumerate(specs) if s in batch}
             build(batch, **world)
             rollups.rollup_scan(now=moment)

@@ -40,8 +40,8 @@ def line_chart(
     values = [_num(v) for _label, v in points]
     others = [_num(v) for _label, v in (compare or [])]
     known = [v for v in values + others if v is not None]
-    top = max(known + [0.0]) or 1.0
-    bottom = min(known + [0.0])
+    top = max([*known, 0.0]) or 1.0
+    bottom = min([*known, 0.0])
     span = (top - bottom) or 1.0
     inner_w = WIDTH - PAD_LEFT - PAD_RIGHT
     inner_h = HEIGHT - PAD_TOP - PAD_BOTTOM

@@ -29,9 +29,16 @@ def case_rows(cases) -> Iterator[list]:
     """One row per case; no client personal data (the list is about workload, not people)."""
     statuses = dict(CaseStatus.choices)
     rows = cases.order_by("-created_at").values_list(
-        "pk", "subject", "status", "channel", "team__name", "owner__username", "topic__name",
-        "created_at", "resolved_at",
-    )  # fmt: skip
+        "pk",
+        "subject",
+        "status",
+        "channel",
+        "team__name",
+        "owner__username",
+        "topic__name",
+        "created_at",
+        "resolved_at",
+    )
     for pk, subject, status, channel, team, owner, topic, created, resolved in rows.iterator(
         chunk_size=2000
     ):
@@ -50,9 +57,16 @@ def case_rows(cases) -> Iterator[list]:
 
 def case_header() -> list[str]:
     return [
-        _("Case"), _("Subject"), _("Status"), _("Channel"), _("Team"), _("Owner"), _("Topic"),
-        _("Created"), _("Resolved"),
-    ]  # fmt: skip
+        _("Case"),
+        _("Subject"),
+        _("Status"),
+        _("Channel"),
+        _("Team"),
+        _("Owner"),
+        _("Topic"),
+        _("Created"),
+        _("Resolved"),
+    ]
 
 
 def _cell(value) -> object:
@@ -67,9 +81,13 @@ def _cell(value) -> object:
 
 
 def csv_response(
-    *, filename: str, title: str, filters: list[tuple[str, str]], header: list[str],
+    *,
+    filename: str,
+    title: str,
+    filters: list[tuple[str, str]],
+    header: list[str],
     rows: Iterable[list],
-) -> StreamingHttpResponse:  # fmt: skip
+) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
@@ -87,14 +105,24 @@ def csv_response(
     return response
 
 
+def sheet_title(text: str) -> str:
+    """Excel refuses []:*?/\\ in sheet names and more than 31 characters."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in text).strip()
+    return cleaned[:31] or "data"
+
+
 def xlsx_response(
-    *, filename: str, title: str, filters: list[tuple[str, str]], header: list[str],
+    *,
+    filename: str,
+    title: str,
+    filters: list[tuple[str, str]],
+    header: list[str],
     rows: Iterable[list],
-) -> FileResponse:  # fmt: skip
+) -> FileResponse:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    sheet = wb.create_sheet(title[:31] or "data")
+    sheet = wb.create_sheet(sheet_title(title))
     sheet.append([title])
     for name, value in filters:
         sheet.append([name, value])
@@ -102,10 +130,10 @@ def xlsx_response(
     sheet.append(header)
     for row in rows:
         sheet.append([_cell(v) for v in row])
-    info = wb.create_sheet(_("Filters")[:31])
+    info = wb.create_sheet(sheet_title(_("Filters")))
     for name, value in filters:
         info.append([name, value])
-    handle = tempfile.TemporaryFile()  # removed by the OS when the response closes it
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     wb.save(handle)
     handle.seek(0)
     return FileResponse(

@@ -86,9 +86,18 @@ def _interactions(b: Buckets, since: datetime, until: datetime) -> None:
         "operator__team_id",
         "case__topic_id",
     )
-    for started, ended, wrap, queue, direction, channel, op, case_team, op_team, topic in (
-        rows.iterator(chunk_size=5000)
-    ):
+    for (
+        started,
+        ended,
+        wrap,
+        queue,
+        direction,
+        channel,
+        op,
+        case_team,
+        op_team,
+        topic,
+    ) in rows.iterator(chunk_size=5000):
         team = case_team or op_team
         counters = {}
         if direction == Direction.INBOUND:
@@ -122,15 +131,20 @@ def _chats(b: Buckets, since: datetime, until: datetime, now: datetime) -> None:
         "case__topic_id",
         "chat_topic__topic_id",
     )
-    for queued, replied, closed, team, op, case_topic, chat_topic in rows.iterator(
-        chunk_size=5000
-    ):
+    for queued, replied, closed, team, op, case_topic, chat_topic in rows.iterator(chunk_size=5000):
         if replied is not None:
             wait = max(0.0, (replied - queued).total_seconds())
             b.add(
-                queued, team, op, "chat", case_topic or chat_topic,
-                offered=1, answered=1, answered_in_sl=int(wait <= limit), wait_seconds=int(wait),
-            )  # fmt: skip
+                queued,
+                team,
+                op,
+                "chat",
+                case_topic or chat_topic,
+                offered=1,
+                answered=1,
+                answered_in_sl=int(wait <= limit),
+                wait_seconds=int(wait),
+            )
         elif closed is not None or (now - queued).total_seconds() > limit:
             b.add(queued, team, op, "chat", case_topic or chat_topic, offered=1)
 
@@ -153,9 +167,7 @@ def _first_replies(b: Buckets, since: datetime, until: datetime, now: datetime) 
     """Portal and e-mail: the wait is from the case's creation to the first public staff
     reply; unanswered, it counts as a miss once the threshold has passed."""
     rows = (
-        Case.objects.filter(
-            created_at__gte=since, created_at__lt=until, channel__in=REPLY_CHANNELS
-        )
+        Case.objects.filter(created_at__gte=since, created_at__lt=until, channel__in=REPLY_CHANNELS)
         .annotate(first=first_public_reply())
         .values_list("created_at", "first", "team_id", "owner_id", "channel", "topic_id")
     )
@@ -164,9 +176,16 @@ def _first_replies(b: Buckets, since: datetime, until: datetime, now: datetime) 
         if first is not None:
             wait = max(0.0, (first - created).total_seconds())
             b.add(
-                created, team, owner, channel, topic,
-                offered=1, answered=1, answered_in_sl=int(wait <= limit), wait_seconds=int(wait),
-            )  # fmt: skip
+                created,
+                team,
+                owner,
+                channel,
+                topic,
+                offered=1,
+                answered=1,
+                answered_in_sl=int(wait <= limit),
+                wait_seconds=int(wait),
+            )
         elif (now - created).total_seconds() > limit:
             b.add(created, team, owner, channel, topic, offered=1)
 
@@ -203,11 +222,15 @@ def _nps(b: Buckets, since: datetime, until: datetime) -> None:
     for at, score, team, op, case_channel, channel, topic in rows.iterator(chunk_size=5000):
         kind = metrics.nps_class(score)
         b.add(
-            at, team, op, case_channel or channel, topic,
+            at,
+            team,
+            op,
+            case_channel or channel,
+            topic,
             nps_count=1,
             nps_promoters=int(kind == "promoter"),
             nps_detractors=int(kind == "detractor"),
-        )  # fmt: skip
+        )
 
 
 def fcr_annotated(cases, repeat_days: int):
@@ -240,8 +263,11 @@ def fcr_annotated(cases, repeat_days: int):
 
 def case_is_fcr(row: dict) -> bool:
     repeat = row["repeat_no_topic"] if row["topic_id"] is None else row["repeat_same_topic"]
-    return row["inbound"] <= 1 and not row["was_reopened"] and not row["repeat_contact"] and (
-        not repeat
+    return (
+        row["inbound"] <= 1
+        and not row["was_reopened"]
+        and not row["repeat_contact"]
+        and (not repeat)
     )
 
 
@@ -263,9 +289,14 @@ def _resolutions(b: Buckets, since: datetime, until: datetime) -> None:
     )
     for row in cases.iterator(chunk_size=2000):
         b.add(
-            row["resolved_at"], row["team_id"], row["owner_id"], row["channel"], row["topic_id"],
-            resolved=1, fcr=int(case_is_fcr(row)),
-        )  # fmt: skip
+            row["resolved_at"],
+            row["team_id"],
+            row["owner_id"],
+            row["channel"],
+            row["topic_id"],
+            resolved=1,
+            fcr=int(case_is_fcr(row)),
+        )
 
 
 def _portal_answers(b: Buckets, since: datetime, until: datetime) -> None:

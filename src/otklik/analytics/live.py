@@ -115,16 +115,19 @@ def drill_cases(
             )
         return cases.filter(base, filters).filter(q).distinct()
     if metric in ("csi", "csi_bad"):
-        ratings = CsiRating.objects.filter(case=OuterRef("pk"), created_at__gte=f.since,
-                                           created_at__lt=f.until)  # fmt: skip
-        chats = ChatRating.objects.filter(conversation__case=OuterRef("pk"),
-                                          created_at__gte=f.since, created_at__lt=f.until)  # fmt: skip
+        ratings = CsiRating.objects.filter(
+            case=OuterRef("pk"), created_at__gte=f.since, created_at__lt=f.until
+        )
+        chats = ChatRating.objects.filter(
+            conversation__case=OuterRef("pk"), created_at__gte=f.since, created_at__lt=f.until
+        )
         if metric == "csi_bad":
             ratings, chats = ratings.filter(score__lte=3), chats.filter(score__lte=3)
         return cases.filter(base, filters).filter(Exists(ratings) | Exists(chats))
     if metric == "nps":
-        answered = NpsSurvey.objects.filter(case=OuterRef("pk"), answered_at__gte=f.since,
-                                            answered_at__lt=f.until)  # fmt: skip
+        answered = NpsSurvey.objects.filter(
+            case=OuterRef("pk"), answered_at__gte=f.since, answered_at__lt=f.until
+        )
         return cases.filter(base, filters).filter(Exists(answered))
     if metric in ("resolved", "fcr", "fcr_miss"):
         from django.conf import settings
@@ -135,23 +138,30 @@ def drill_cases(
         if metric == "resolved":
             return resolved
         rows = facts.fcr_annotated(resolved, settings.OTKLIK_FCR_REPEAT_DAYS).values(
-            "pk", "topic_id", "inbound", "was_reopened", "repeat_contact",
-            "repeat_same_topic", "repeat_no_topic",
-        )  # fmt: skip
+            "pk",
+            "topic_id",
+            "inbound",
+            "was_reopened",
+            "repeat_contact",
+            "repeat_same_topic",
+            "repeat_no_topic",
+        )
         wanted = metric == "fcr"
         ids = [r["pk"] for r in rows if facts.case_is_fcr(r) == wanted]
         return cases.filter(pk__in=ids)
     if metric in ("portal", "portal_late"):
-        answers = PortalAnswer.objects.filter(case=OuterRef("pk"), posted_at__gte=f.since,
-                                              posted_at__lt=f.until)  # fmt: skip
+        answers = PortalAnswer.objects.filter(
+            case=OuterRef("pk"), posted_at__gte=f.since, posted_at__lt=f.until
+        )
         if metric == "portal_late":
             answers = answers.filter(on_time=False)
         return cases.filter(base, filters).filter(Exists(answers))
     if metric in ("backlog", "overdue"):
         open_cases = cases.filter(base, filters, is_open=True)
         return open_cases.filter(due_at__lt=now) if metric == "overdue" else open_cases
-    handoffs_q = Handoff.objects.filter(case=OuterRef("pk"), created_at__gte=f.since,
-                                        created_at__lt=f.until)  # fmt: skip
+    handoffs_q = Handoff.objects.filter(
+        case=OuterRef("pk"), created_at__gte=f.since, created_at__lt=f.until
+    )
     if department:
         handoffs_q = handoffs_q.filter(department__name=department)
     return cases.filter(base, filters).filter(Exists(handoffs_q))

@@ -62,6 +62,9 @@ class HourlyRollup(models.Model):
             models.Index(fields=["operator_id", "hour"], name="rollup_operator_hour"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.channel}"
+
 
 class RollupWatermark(models.Model):
     """How far the rollups are up to date (one row): the scan recomputes from here."""
@@ -73,6 +76,9 @@ class RollupWatermark(models.Model):
     class Meta:
         verbose_name = _("rollup watermark")
         verbose_name_plural = _("rollup watermarks")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.computed_until:%Y-%m-%d %H:%M}"
 
 
 class SurveyKind(models.TextChoices):
@@ -116,6 +122,9 @@ class NpsSurvey(models.Model):
             models.Index(fields=["answered_at"], name="nps_answered"),
         ]
 
+    def __str__(self) -> str:
+        return f"NPS {self.get_kind_display()} {self.score if self.score is not None else '—'}"
+
 
 class DashboardScope(models.Model):
     """Which teams a supervisor watches beyond their own, or all (head of the centre)."""
@@ -129,6 +138,9 @@ class DashboardScope(models.Model):
     class Meta:
         verbose_name = _("dashboard scope")
         verbose_name_plural = _("dashboard scopes")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class ReportSubscription(models.Model):
@@ -144,3 +156,6 @@ class ReportSubscription(models.Model):
     class Meta:
         verbose_name = _("weekly report subscription")
         verbose_name_plural = _("weekly report subscriptions")
+
+    def __str__(self) -> str:
+        return str(self.user)

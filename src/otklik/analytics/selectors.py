@@ -105,9 +105,12 @@ class Filters:
     def describe(self) -> list[tuple[str, str]]:
         """The filters in words, for exported files and the report."""
         rows = [
-            (_("Period"), f"{timezone.localtime(self.since):%d.%m.%Y %H:%M} — "
-             f"{timezone.localtime(self.until):%d.%m.%Y %H:%M}"),
-        ]  # fmt: skip
+            (
+                _("Period"),
+                f"{timezone.localtime(self.since):%d.%m.%Y %H:%M} — "
+                f"{timezone.localtime(self.until):%d.%m.%Y %H:%M}",
+            ),
+        ]
         if self.team:
             rows.append((_("Team"), str(Team.objects.filter(pk=self.team).first() or self.team)))
         if self.operator:
@@ -189,9 +192,9 @@ def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filter
         raise PermissionDenied
     if scope.kind == "self" and (f.operator not in (None, scope.user_id) or f.team):
         raise PermissionDenied
-    if scope.kind == "teams" and f.operator:
-        if not User.objects.filter(pk=f.operator, team_id__in=scope.team_ids).exists():
-            raise PermissionDenied
+    supervised = User.objects.filter(pk=f.operator or 0, team_id__in=scope.team_ids)
+    if scope.kind == "teams" and f.operator and not supervised.exists():
+        raise PermissionDenied
     return f
 
 
@@ -280,7 +283,9 @@ def series(qs: QuerySet, f: Filters) -> list[tuple[datetime | date, dict]]:
         cursor = f.since
         while cursor < f.until:
             key = next((k for k in rows if k == cursor), None)
-            result.append((cursor, figures({n: (rows[key][n] or 0) if key else 0 for n in COUNTERS})))
+            result.append(
+                (cursor, figures({n: (rows[key][n] or 0) if key else 0 for n in COUNTERS}))
+            )
             cursor += timedelta(hours=1)
         return result
     day = timezone.localdate(f.since)

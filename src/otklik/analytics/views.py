@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from otklik.analytics import charts, exports, live, selectors
@@ -18,23 +19,22 @@ from otklik.clients.models import ChannelKind
 
 KPIS = (
     # key, label, unit, drill
-    ("contacts", "Contacts", "", "contacts"),
-    ("csi", "CSI, mean 1–5", "", "csi"),
-    ("csi_good", "CSI, share 4–5", " %", "csi"),
-    ("nps", "NPS", "", "nps"),
-    ("fcr", "FCR", " %", "fcr"),
-    ("sl", "Service level", " %", "sl"),
-    ("asa", "ASA, s", " s", "sl"),
-    ("aht", "AHT, s", " s", "aht"),
-    ("portal_share", "Answers in ЛК within 24 h", " %", "portal"),
+    ("contacts", gettext_lazy("Contacts"), "", "contacts"),
+    ("csi", gettext_lazy("CSI, mean 1–5"), "", "csi"),
+    ("csi_good", gettext_lazy("CSI, share 4–5"), " %", "csi"),
+    ("nps", gettext_lazy("NPS"), "", "nps"),
+    ("fcr", gettext_lazy("FCR"), " %", "fcr"),
+    ("sl", gettext_lazy("Service level"), " %", "sl"),
+    ("asa", gettext_lazy("ASA, s"), "", "sl"),
+    ("aht", gettext_lazy("AHT, s"), "", "aht"),
+    ("portal_share", gettext_lazy("Answers in ЛК within 24 h"), " %", "portal"),
+    ("portal_late", gettext_lazy("Late answers in ЛК"), "", "portal_late"),
 )
 CHARTS = ("contacts", "csi", "nps", "fcr", "sl", "aht")
 
 
 def _bad_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
-    return render(
-        request, "analytics/error.html", {"errors": error.messages}, status=400
-    )
+    return render(request, "analytics/error.html", {"errors": error.messages}, status=400)
 
 
 def _context(request: HttpRequest):
@@ -71,7 +71,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     kpis = [
         {
             "key": key,
-            "label": _(text),
+            "label": text,
             "unit": unit,
             "value": current[key],
             "previous": previous[key],
@@ -87,9 +87,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         chart_list.append(
             {
                 "key": key,
-                "title": _(text),
+                "title": text,
                 "svg": charts.line_chart(
-                    title=_(text),
+                    title=str(text),
                     points=series,
                     compare=[(label(b), fig[key]) for b, fig in prev_points] if f.compare else None,
                     unit=unit,
@@ -125,8 +125,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "channels": ChannelKind.choices,
             "topics": Topic.objects.filter(is_active=True).order_by("name"),
             "lines": Topic.objects.filter(parent__isnull=True).order_by("name"),
-            "periods": [("today", _("Today")), ("week", _("7 days")), ("month", _("30 days")),
-                        ("custom", _("Custom"))],  # fmt: skip
+            "periods": [
+                ("today", _("Today")),
+                ("week", _("7 days")),
+                ("month", _("30 days")),
+                ("custom", _("Custom")),
+            ],
             "query": f.as_query(),
         },
     )
@@ -139,8 +143,14 @@ def drill(request: HttpRequest) -> HttpResponse:
     try:
         scope, f = _context(request)
         metric = request.GET.get("metric", "")
-        cases = live.drill_cases(request.user, scope, f, metric, timezone.now(),
-                                 department=request.GET.get("department", ""))  # fmt: skip
+        cases = live.drill_cases(
+            request.user,
+            scope,
+            f,
+            metric,
+            timezone.now(),
+            department=request.GET.get("department", ""),
+        )
     except ValidationError as error:
         return _bad_request(request, error)
     page = Paginator(
@@ -149,9 +159,15 @@ def drill(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "analytics/drill.html",
-        {"page": page, "f": f, "metric": metric, "query": request.GET.urlencode(),
-         "filters": f.describe(), "department": request.GET.get("department", "")},
-    )  # fmt: skip
+        {
+            "page": page,
+            "f": f,
+            "metric": metric,
+            "query": request.GET.urlencode(),
+            "filters": f.describe(),
+            "department": request.GET.get("department", ""),
+        },
+    )
 
 
 @login_required
@@ -167,37 +183,76 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
         return _bad_request(request, error)
     build = exports.csv_response if fmt == "csv" else exports.xlsx_response
     stamp = timezone.localdate(f.since).isoformat()
-    return build(filename=f"otklik-{table}-{stamp}", title=title, filters=f.describe(),
-                 header=header, rows=rows)  # fmt: skip
+    return build(
+        filename=f"otklik-{table}-{stamp}",
+        title=title,
+        filters=f.describe(),
+        header=header,
+        rows=rows,
+    )
 
 
 FIGURE_COLUMNS = (
-    ("contacts", "Contacts"), ("csi", "CSI"), ("csi_good", "CSI 4–5, %"), ("nps", "NPS"),
-    ("fcr", "FCR, %"), ("sl", "SL, %"), ("asa", "ASA, s"), ("aht", "AHT, s"),
-    ("portal_share", "ЛК 24 h, %"),
-)  # fmt: skip
+    ("contacts", gettext_lazy("Contacts")),
+    ("csi", "CSI"),
+    ("csi_good", gettext_lazy("CSI 4–5, %")),
+    ("nps", "NPS"),
+    ("fcr", "FCR, %"),
+    ("sl", "SL, %"),
+    ("asa", gettext_lazy("ASA, s")),
+    ("aht", gettext_lazy("AHT, s")),
+    ("portal_share", gettext_lazy("ЛК 24 h, %")),
+)
+
+
+DIM_LABELS = {
+    "team": gettext_lazy("team"),
+    "operator": gettext_lazy("operator"),
+    "channel": gettext_lazy("channel"),
+    "topic": gettext_lazy("topic"),
+}
 
 
 def _table(request, scope, f, table: str):
     if table in selectors.BREAKDOWNS:
         qs = selectors.rollups(scope, f)
-        header = [_(table.capitalize())] + [_(label) for _k, label in FIGURE_COLUMNS]
+        header = [str(DIM_LABELS[table])] + [str(label) for _k, label in FIGURE_COLUMNS]
         rows = (
             [label] + [fig[k] if fig[k] is not None else "" for k, _l in FIGURE_COLUMNS]
             for _key, label, fig in selectors.breakdown(qs, table, scope)
         )
-        return _("Figures by %(dim)s") % {"dim": _(table)}, header, rows
+        return _("Figures by %(dim)s") % {"dim": DIM_LABELS[table]}, header, rows
     if table == "cases":
         metric = request.GET.get("metric", "")
-        cases = live.drill_cases(request.user, scope, f, metric, timezone.now(),
-                                 department=request.GET.get("department", ""))  # fmt: skip
+        cases = live.drill_cases(
+            request.user,
+            scope,
+            f,
+            metric,
+            timezone.now(),
+            department=request.GET.get("department", ""),
+        )
         return _("Cases"), exports.case_header(), exports.case_rows(cases)
     if table == "handoffs":
-        header = [_("Department"), _("Sent"), _("Answered"), _("On time"), _("Late"),
-                  _("On time, %"), _("Median answer, h")]  # fmt: skip
+        header = [
+            _("Department"),
+            _("Sent"),
+            _("Answered"),
+            _("On time"),
+            _("Late"),
+            _("On time, %"),
+            _("Median answer, h"),
+        ]
         rows = (
-            [d, h.sent, h.answered, h.on_time, h.late, h.on_time_share or "",
-             h.median_answer_hours or ""]  # fmt: skip
+            [
+                d,
+                h.sent,
+                h.answered,
+                h.on_time,
+                h.late,
+                h.on_time_share or "",
+                h.median_answer_hours or "",
+            ]
             for d, h in live.handoffs(scope, f, timezone.now()).items()
         )
         return _("Handoffs by department"), header, rows
@@ -205,5 +260,5 @@ def _table(request, scope, f, table: str):
         data = live.backlog(scope, f, timezone.now())
         keys = list(data["total"])
         rows = ([team] + [counts[k] for k in keys] for team, counts in data["teams"])
-        return _("Backlog by team"), [_("Team")] + keys, rows
+        return _("Backlog by team"), [_("Team"), *keys], rows
     raise ValidationError(_("Unknown table."))

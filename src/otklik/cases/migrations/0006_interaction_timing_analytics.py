@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_drop_indexes_covered_by_composites'),
+        ("cases", "0005_drop_indexes_covered_by_composites"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='interaction',
-            name='queue_seconds',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='wait in queue, s'),
+            model_name="interaction",
+            name="queue_seconds",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, verbose_name="wait in queue, s"
+            ),
         ),
         migrations.AddField(
-            model_name='interaction',
-            name='wrap_up_seconds',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='after-contact work, s'),
+            model_name="interaction",
+            name="wrap_up_seconds",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, verbose_name="after-contact work, s"
+            ),
         ),
     ]
