@@ -289,3 +289,18 @@ def snapshot() -> dict:
             "hour", "team_id", "operator_id", "channel", "topic_id", *COUNTERS
         )
     }
+
+
+def test_rebuild_command(db, capsys):
+    from django.core.management import CommandError, call_command
+
+    team = TeamFactory()
+    c = raw_case(client=ClientFactory(), team=team, created=T0)
+    raw_contact(c, at=T0)
+    call_command("analytics_rebuild", "--since", "2026-03-01", "--until", "2026-03-03")
+    assert team_totals(team.pk)["contacts"] == 1
+    assert "rollup rows written" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("analytics_rebuild", "--since", "March")
+    with pytest.raises(CommandError, match="after"):
+        call_command("analytics_rebuild", "--since", "2026-03-03", "--until", "2026-03-01")
