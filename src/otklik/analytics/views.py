@@ -3,19 +3,23 @@ rules live in selectors.py (scope, filters, figures) and live.py (live lists, dr
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from otklik.analytics import charts, exports, live, selectors
+from otklik.analytics import charts, exports, live, selectors, services
+from otklik.analytics.models import ReportSubscription
 from otklik.cases.models import Topic
 from otklik.clients.models import ChannelKind
+from otklik.common.errors import ServiceError
 
 KPIS = (
     # key, label, unit, drill
@@ -132,6 +136,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 ("custom", _("Custom")),
             ],
             "query": f.as_query(),
+            "subscription": ReportSubscription.objects.filter(user=request.user).first(),
         },
     )
 
@@ -262,3 +267,43 @@ def _table(request, scope, f, table: str):
         rows = ([team] + [counts[k] for k in keys] for team, counts in data["teams"])
         return _("Backlog by team"), [_("Team"), *keys], rows
     raise ValidationError(_("Unknown table."))
+
+
+@require_http_methods(["GET", "POST"])
+def nps_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-question page a client opens from the survey link (no sign-in: the link's
+    token is the key; only its hash is stored)."""
+    survey = services.nps_survey_by_token(token)
+    if survey is None:
+        raise Http404
+    context = {"scale": range(11), "done": survey.answered_at is not None, "errors": []}
+    if request.method == "POST" and not context["done"]:
+        try:
+            score = int(request.POST.get("score", ""))
+        except ValueError:
+            context["errors"] = [_("Choose a number from 0 to 10.")]
+        else:
+            try:
+                services.nps_answer(survey=survey, score=score,
+                                    comment=request.POST.get("comment", ""))  # fmt: skip
+                context["done"] = True
+            except ServiceError as error:
+                context["errors"] = error.messages
+    status = 400 if context["errors"] else 200
+    return render(request, "analytics/nps_answer.html", context, status=status)
+
+
+@login_required
+@require_POST
+def report_subscription(request: HttpRequest) -> HttpResponse:
+    """Subscribe to the weekly report, or stop it."""
+    try:
+        if request.POST.get("subscribe") == "1":
+            services.report_subscribe(user=request.user, email=request.POST.get("email", ""))
+            messages.success(request, _("The weekly report will come by e-mail on Mondays."))
+        else:
+            services.report_unsubscribe(user=request.user)
+            messages.success(request, _("The weekly report is stopped."))
+    except ServiceError as error:
+        messages.error(request, " ".join(error.messages))
+    return HttpResponseRedirect(reverse("analytics:dashboard"))
