@@ -25,11 +25,3 @@ def num(value):
 def until_day(value: datetime) -> datetime:
     """The last day inside a half-open period [since, until)."""
     return value - timedelta(seconds=1)
-
-
-@register.simple_tag
-def drill_query(f, dim: str, key) -> str:
-    """The dashboard's query narrowed to one row of a breakdown table."""
-    if dim == "topic" and not key:
-        return f.as_query()
-    return f.as_query(**{dim: key or ""})
