@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "otklik.workspace",
     "otklik.demo",
     "otklik.retention",
+    "otklik.analytics",
 ]
 
 MIDDLEWARE = [
@@ -495,3 +496,23 @@ OTKLIK_CHAT_SL_SECONDS = env_int("OTKLIK_CHAT_SL_SECONDS", 60)
 OTKLIK_CHAT_STARTS_PER_ADDRESS = env_int("OTKLIK_CHAT_STARTS_PER_ADDRESS", 10)
 OTKLIK_CHAT_MESSAGES_PER_MINUTE = env_int("OTKLIK_CHAT_MESSAGES_PER_MINUTE", 20)
 OTKLIK_CHAT_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_CHAT_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
+# Analytics (docs/metrics.md): a case is resolved at first contact (FCR) when the same client
+# does not come back on the same topic within this many days; SL thresholds per channel, in
+# seconds (phone 80/20, chat first reply within a minute, portal and e-mail within 8 hours);
+# NPS surveys go to one client at most once per quiet period.
+OTKLIK_FCR_REPEAT_DAYS = env_int("OTKLIK_FCR_REPEAT_DAYS", 7)
+OTKLIK_SL_SECONDS = {
+    "phone": env_int("OTKLIK_SL_PHONE_SECONDS", 20),
+    "chat": env_int("OTKLIK_SL_CHAT_SECONDS", 60),
+    "messenger": env_int("OTKLIK_SL_MESSENGER_SECONDS", 300),
+    "portal": env_int("OTKLIK_SL_PORTAL_SECONDS", 8 * 3600),
+    "email": env_int("OTKLIK_SL_EMAIL_SECONDS", 8 * 3600),
+}
+OTKLIK_SL_TARGET_PERCENT = env_int("OTKLIK_SL_TARGET_PERCENT", 80)
+OTKLIK_NPS_QUIET_DAYS = env_int("OTKLIK_NPS_QUIET_DAYS", 90)
+OTKLIK_PERIODIC_SCANS += [
+    # Recomputes the hours changed since the watermark (docs/metrics.md, "Rollups").
+    ("otklik.analytics.rollups.rollup_scan", 300.0),
+    ("otklik.analytics.services.nps_after_case_scan", 600.0),
+    ("otklik.analytics.reports.weekly_report_scan", 3600.0),
+]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/", include("otklik.orders.urls")),
     path("chat/", include("otklik.chat.urls")),
     path("audit/", include("otklik.audit.urls")),
+    path("analytics/", include("otklik.analytics.urls")),
     path("", include("otklik.workspace.urls")),
 ]
 

@@ -169,12 +169,11 @@ def test_empty_answer_is_refused(client, court_case, cast):
     assert not Outbox.objects.exists()
 
 
-def test_stats_page_for_supervisors_only(client, cast):
-    client.force_login(cast.alice)
-    assert client.get(reverse("portal:stats")).status_code == 403
+def test_stats_page_moved_to_the_analytics_dashboard(client, cast):
     client.force_login(cast.sue)
     response = client.get(reverse("portal:stats") + "?days=7")
-    assert response.status_code == 200 and 'id="stat-sent"' in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("analytics:dashboard") + "?period=week")
     queue = client.get(reverse("workspace:queue")).content.decode()
     assert 'id="portal-queue-stats"' in queue
     client.force_login(cast.alice)

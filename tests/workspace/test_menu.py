@@ -7,14 +7,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_kpi_page_is_in_the_menu_for_those_who_may_open_it(cast, client):
-    client.force_login(cast.sue)
-    page = client.get(reverse("workspace:queue")).content.decode()
-    assert f'href="{reverse("portal:stats")}" data-test="nav-kpi"' in page and "Показатели" in page
-    assert client.get(reverse("portal:stats")).status_code == 200
-    client.force_login(cast.alice)
-    page = client.get(reverse("workspace:queue")).content.decode()
+    for user in (cast.sue, cast.alice):
+        client.force_login(user)
+        page = client.get(reverse("workspace:queue")).content.decode()
+        assert f'href="{reverse("analytics:dashboard")}" data-test="nav-kpi"' in page
+        assert "Показатели" in page
+        assert client.get(reverse("analytics:dashboard")).status_code == 200
+    client.force_login(cast.sam)
+    page = client.get(reverse("handoffs:department_queue")).content.decode()
     assert 'data-test="nav-kpi"' not in page
-    assert client.get(reverse("portal:stats")).status_code == 403
+    assert client.get(reverse("analytics:dashboard")).status_code == 403
 
 
 def test_the_widget_draws_its_paperclip_instead_of_an_emoji():

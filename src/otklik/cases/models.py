@@ -198,6 +198,10 @@ class Interaction(models.Model):
     )
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # From telephony/chat: seconds the client waited in the queue before an operator took
+    # the contact (SL and ASA), and after-contact work after it ended (AHT).
+    queue_seconds = models.PositiveIntegerField(_("wait in queue, s"), null=True, blank=True)
+    wrap_up_seconds = models.PositiveIntegerField(_("after-contact work, s"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("interaction")

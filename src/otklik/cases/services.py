@@ -263,10 +263,14 @@ def interaction_register(
     summary: str = "",
     external_ref: str = "",
     now: datetime | None = None,
+    ended_at: datetime | None = None,
+    queue_seconds: int | None = None,
+    wrap_up_seconds: int | None = None,
 ) -> Interaction:
     """Register a call/chat/e-mail and attach it to an open case or a new one.
 
-    Pass `case` to continue an existing case, or `new_case_subject` to open one.
+    Pass `case` to continue an existing case, or `new_case_subject` to open one. Telephony
+    may pass the queue wait and after-contact work (they feed SL, ASA and AHT).
     """
     now = now or timezone.now()
     _check_channel(channel)
@@ -301,6 +305,9 @@ def interaction_register(
         summary=redact(summary.strip()),
         external_ref=external_ref.strip()[:100],
         started_at=now,
+        ended_at=ended_at,
+        queue_seconds=queue_seconds,
+        wrap_up_seconds=wrap_up_seconds,
     )
     _event(case, actor, EventKind.INTERACTION_LINKED, field="channel", new=channel, at=now)
     Case.objects.filter(pk=case.pk).update(updated_at=now)

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -318,13 +317,7 @@ def staff_answer(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def stats(request: HttpRequest) -> HttpResponse:
-    """Supervisors: portal answers sent, the share on time, CSI of rated answers."""
-    if not request.user.sees_everything:
-        raise PermissionDenied
+    """The old indicators page: its figures are on the analytics dashboard now."""
     days = _int(request.GET.get("days")) or 30
-    days = days if days in (1, 7, 30, 90) else 30
-    return render(
-        request,
-        "portal/stats.html",
-        {"stats": selectors.portal_answer_stats(days=days), "days": days},
-    )
+    period = {1: "today", 7: "week"}.get(days, "month")
+    return HttpResponseRedirect(reverse("analytics:dashboard") + f"?period={period}#kpis")

@@ -16,10 +16,19 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=100_000)
         parser.add_argument("--seed", type=int, default=1, help="random seed (repeatable data)")
         parser.add_argument("--batch-size", type=int, default=5000, help="rows per INSERT batch")
+        parser.add_argument(
+            "--analytics",
+            action="store_true",
+            help="also interactions, CSI ratings, NPS answers and handoffs for the new cases, "
+            "then rebuild the analytics rollups",
+        )
 
-    def handle(self, *args, clients, cases, seed, batch_size, **options):
+    def handle(self, *args, clients, cases, seed, batch_size, analytics=False, **options):
         if clients < 1 or cases < 0 or batch_size < 1:
             raise CommandError("--clients must be ≥ 1, --cases ≥ 0, --batch-size ≥ 1")
+        from otklik.cases.models import Case
+
+        first_case = (Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
         stats = generate_load(
             clients=clients,
             cases=cases,
@@ -27,6 +36,16 @@ class Command(BaseCommand):
             batch_size=batch_size,
             log=lambda message: self.stdout.write(message),
         )
+        if analytics:
+            from otklik.analytics.load import generate_activity
+            from otklik.analytics.rollups import rebuild
+
+            more = generate_activity(first_case_id=first_case, seed=seed, batch_size=batch_size,
+                                     log=lambda message: self.stdout.write(message))  # fmt: skip
+            stats.rows.update(more.rows)
+            stats.seconds.update(more.seconds)
+            self.stdout.write("rollups …")
+            stats.rows["rollup rows"] = rebuild()
         for name, seconds in stats.seconds.items():
             self.stdout.write(f"  {name}: {seconds:.1f} s")
         for table, rows in stats.rows.items():

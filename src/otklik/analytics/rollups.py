@@ -1,0 +1,130 @@
+"""Keeping `HourlyRollup` equal to a recomputation from the raw rows.
+
+The unit of work is the hour: `refresh` recomputes whole hours from the raw rows and
+replaces their rollup rows in one transaction, so a refresh is idempotent and the result
+never depends on what was there before. `rollup_scan` (periodic, every 5 minutes) refreshes
+the hours that may have changed since its watermark: the hours since the watermark minus a
+look-back of N+1 days (FCR of a case can still change N days after its resolution; chats
+and replies become misses once their threshold passes), plus the hours of older cases and
+ratings edited since the watermark. `rebuild` recomputes any range of history.
+
+Why a scan and not a call from the recording services: cases, chat and portal sit below
+analytics and must not import it; a scan reads what they wrote, costs them nothing on the
+hot path, and cannot drift from the definitions because it always recomputes from rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from otklik.analytics import facts
+from otklik.analytics.models import HourlyRollup, RollupWatermark
+from otklik.cases.models import Case, Interaction
+from otklik.portal.models import CsiRating
+
+logger = logging.getLogger(__name__)
+WATERMARK = "hourly"
+HOUR = timedelta(hours=1)
+
+
+def lookback() -> timedelta:
+    longest_sl = max(settings.OTKLIK_SL_SECONDS.values())
+    return timedelta(days=settings.OTKLIK_FCR_REPEAT_DAYS + 1, seconds=longest_sl)
+
+
+@transaction.atomic
+def refresh(*, since: datetime, until: datetime, now: datetime | None = None) -> int:
+    """Recompute the whole hours covering [since, until); returns the rows written."""
+    now = now or timezone.now()
+    start = facts.floor_hour(since)
+    end = facts.floor_hour(until)
+    if end < until:
+        end += HOUR
+    buckets = facts.compute(start, end, now=now)
+    HourlyRollup.objects.filter(hour__gte=start, hour__lt=end).delete()
+    rows = [
+        HourlyRollup(
+            hour=hour, team_id=team, operator_id=op, channel=channel, topic_id=topic, **counters
+        )
+        for (hour, team, op, channel, topic), counters in buckets.items()
+        if any(counters.values())
+    ]
+    HourlyRollup.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _refresh_hours(hours: set[datetime], now: datetime) -> int:
+    written = 0
+    for hour in sorted(hours):
+        written += refresh(since=hour, until=hour + HOUR, now=now)
+    return written
+
+
+def earliest_data() -> datetime | None:
+    firsts = [
+        Case.objects.aggregate(m=Min("created_at"))["m"],
+        Interaction.objects.aggregate(m=Min("started_at"))["m"],
+    ]
+    firsts = [f for f in firsts if f is not None]
+    return min(firsts) if firsts else None
+
+
+def rebuild(
+    *, since: datetime | None = None, until: datetime | None = None, now: datetime | None = None
+) -> int:
+    """Recompute [since, until) day by day (all history by default) and move the
+    watermark to `now`. Each day is its own transaction, so a long rebuild is resumable."""
+    now = now or timezone.now()
+    since = since or earliest_data()
+    if since is None:
+        _set_watermark(now)
+        return 0
+    until = until or now
+    written, cursor = 0, facts.floor_hour(since)
+    while cursor < until:
+        step = min(cursor + timedelta(days=1), until)
+        written += refresh(since=cursor, until=step, now=now)
+        cursor = step
+    _set_watermark(now)
+    return written
+
+
+def _set_watermark(at: datetime) -> None:
+    RollupWatermark.objects.update_or_create(
+        name=WATERMARK, defaults={"computed_until": at, "updated_at": timezone.now()}
+    )
+
+
+def rollup_scan(now: datetime | None = None) -> int:
+    """Periodic: bring the rollups up to date from the watermark (see the module doc)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        mark = RollupWatermark.objects.select_for_update().filter(name=WATERMARK).first()
+        if mark is None:
+            written = rebuild(now=now)
+            logger.info("analytics: first rollup build, %s rows", written)
+            return written
+        since = min(mark.computed_until, now) - lookback()
+        # Older rows edited since the watermark: their hours are refreshed one by one.
+        stale: set[datetime] = set()
+        edited = Case.objects.filter(updated_at__gt=mark.computed_until)
+        for created, resolved in edited.values_list("created_at", "resolved_at"):
+            for at in (created, resolved):
+                if at is not None and at < since:
+                    stale.add(facts.floor_hour(at))
+        for at in CsiRating.objects.filter(
+            updated_at__gt=mark.computed_until, created_at__lt=since
+        ).values_list("created_at", flat=True):
+            stale.add(facts.floor_hour(at))
+        written = refresh(since=since, until=now + HOUR, now=now)
+        written += _refresh_hours(stale, now)
+        mark.computed_until = now
+        mark.updated_at = timezone.now()
+        mark.save(update_fields=["computed_until", "updated_at"])
+    return written

@@ -1,0 +1,362 @@
+"""Reads for the dashboard: who sees which teams, the period and filters, figures from the
+rollups, and the live lists (backlog, handoffs, late answers) read from the raw rows.
+
+Role rules (tested in tests/analytics/test_roles.py):
+- a head of the centre (administrator, or a supervisor whose scope says "all teams") sees
+  every team and every operator;
+- a supervisor sees their own team and the teams in their scope, with each operator there;
+- anyone else (an operator) sees their own figures and their team's aggregate, never
+  another operator's personal figures; department specialists have no dashboard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncHour
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from otklik.accounts.models import Role, Team, User
+from otklik.analytics import metrics
+from otklik.analytics.facts import COUNTERS
+from otklik.analytics.models import DashboardScope, HourlyRollup
+from otklik.cases.models import Topic
+from otklik.clients.models import ChannelKind
+
+PERIODS = ("today", "week", "month", "custom")
+MAX_CUSTOM_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a viewer may see: all teams, some teams, or only themselves (+ team total)."""
+
+    kind: str  # "all" | "teams" | "self"
+    team_ids: frozenset[int] = frozenset()
+    user_id: int = 0
+    own_team_id: int = 0
+
+    def sees_operators(self) -> bool:
+        return self.kind in ("all", "teams")
+
+
+def scope_for(user: User) -> Scope:
+    """The dashboard scope of `user`; specialists and inactive users get none."""
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied
+    if user.is_superuser or user.role == Role.ADMIN:
+        return Scope(kind="all", user_id=user.pk)
+    extra = DashboardScope.objects.filter(user=user).first()
+    if user.role == Role.SUPERVISOR:
+        if extra is not None and extra.sees_all:
+            return Scope(kind="all", user_id=user.pk)
+        teams = set(extra.teams.values_list("pk", flat=True)) if extra else set()
+        if user.team_id:
+            teams.add(user.team_id)
+        return Scope(kind="teams", team_ids=frozenset(teams), user_id=user.pk)
+    if user.role == Role.SPECIALIST:
+        raise PermissionDenied
+    return Scope(kind="self", user_id=user.pk, own_team_id=user.team_id or 0)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The period and the filters of one dashboard view, parsed from the query string."""
+
+    period: str = "week"
+    since: datetime = field(default_factory=timezone.now)
+    until: datetime = field(default_factory=timezone.now)
+    compare: bool = False
+    team: int | None = None
+    operator: int | None = None
+    channel: str = ""
+    topic: int | None = None
+    line: int | None = None  # a business line: a root of the topic tree
+
+    @property
+    def previous(self) -> Filters:
+        """The same filters over the period just before (same length)."""
+        length = self.until - self.since
+        return replace(self, since=self.since - length, until=self.since)
+
+    def as_query(self, **override) -> str:
+        from urllib.parse import urlencode
+
+        values = {
+            "period": self.period,
+            "from": timezone.localdate(self.since).isoformat() if self.period == "custom" else "",
+            "to": (timezone.localdate(self.until - timedelta(seconds=1)).isoformat())
+            if self.period == "custom"
+            else "",
+            "compare": "1" if self.compare else "",
+            "team": self.team or "",
+            "operator": self.operator or "",
+            "channel": self.channel,
+            "topic": self.topic or "",
+            "line": self.line or "",
+        }
+        values.update(override)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+    def describe(self) -> list[tuple[str, str]]:
+        """The filters in words, for exported files and the report."""
+        rows = [
+            (
+                _("Period"),
+                f"{timezone.localtime(self.since):%d.%m.%Y %H:%M} — "
+                f"{timezone.localtime(self.until):%d.%m.%Y %H:%M}",
+            ),
+        ]
+        if self.team:
+            rows.append((_("Team"), str(Team.objects.filter(pk=self.team).first() or self.team)))
+        if self.operator:
+            who = User.objects.filter(pk=self.operator).first()
+            rows.append((_("Operator"), who.display_name if who else str(self.operator)))
+        if self.channel:
+            rows.append((_("Channel"), str(ChannelKind(self.channel).label)))
+        if self.topic:
+            rows.append((_("Topic"), str(Topic.objects.filter(pk=self.topic).first() or "")))
+        if self.line:
+            rows.append((_("Business line"), str(Topic.objects.filter(pk=self.line).first() or "")))
+        return rows
+
+
+def _int(value: str | None, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationError(_("%(name)s must be a number.") % {"name": name}) from None
+    if number <= 0:
+        raise ValidationError(_("%(name)s must be a number.") % {"name": name})
+    return number
+
+
+def _date(value: str | None, name: str) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationError(_("%(name)s must be a date (YYYY-MM-DD).") % {"name": name}) from None
+
+
+def period_bounds(period: str, now: datetime, start: str = "", end: str = "") -> tuple:
+    """[since, until) in local days: today; the last 7 days; the last 30 days; or the
+    custom days from..to inclusive (at most a year)."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate(now)
+
+    def at(day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=tz)
+
+    if period == "today":
+        return at(today), at(today + timedelta(days=1))
+    if period == "week":
+        return at(today - timedelta(days=6)), at(today + timedelta(days=1))
+    if period == "month":
+        return at(today - timedelta(days=29)), at(today + timedelta(days=1))
+    if period == "custom":
+        first, last = _date(start, _("From")), _date(end, _("To"))
+        if last < first:
+            raise ValidationError(_("The period ends before it starts."))
+        if (last - first).days >= MAX_CUSTOM_DAYS:
+            raise ValidationError(_("A period is at most a year long."))
+        return at(first), at(last + timedelta(days=1))
+    raise ValidationError(_("Unknown period."))
+
+
+def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filters:
+    """Parse and check the query string; filters outside the viewer's scope are refused."""
+    now = now or timezone.now()
+    period = params.get("period") or "week"
+    since, until = period_bounds(period, now, params.get("from", ""), params.get("to", ""))
+    channel = params.get("channel") or ""
+    if channel and channel not in ChannelKind.values:
+        raise ValidationError(_("Unknown channel."))
+    f = Filters(
+        period=period,
+        since=since,
+        until=until,
+        compare=params.get("compare") == "1",
+        team=_int(params.get("team"), _("Team")),
+        operator=_int(params.get("operator"), _("Operator")),
+        channel=channel,
+        topic=_int(params.get("topic"), _("Topic")),
+        line=_int(params.get("line"), _("Business line")),
+    )
+    if scope.kind == "teams" and f.team and f.team not in scope.team_ids:
+        raise PermissionDenied
+    if scope.kind == "self" and (f.operator not in (None, scope.user_id) or f.team):
+        raise PermissionDenied
+    supervised = User.objects.filter(pk=f.operator or 0, team_id__in=scope.team_ids)
+    if scope.kind == "teams" and f.operator and not supervised.exists():
+        raise PermissionDenied
+    return f
+
+
+def line_topic_ids(root_id: int) -> list[int]:
+    """A business line is a root topic: it and every topic below it."""
+    parents = dict(Topic.objects.values_list("pk", "parent_id"))
+    result = []
+    for topic_id in parents:
+        cursor, seen = topic_id, set()
+        while cursor is not None and cursor not in seen:
+            if cursor == root_id:
+                result.append(topic_id)
+                break
+            seen.add(cursor)
+            cursor = parents.get(cursor)
+    return result
+
+
+def rollups(scope: Scope, f: Filters, *, team_aggregate: bool = False) -> QuerySet:
+    """The rollup rows behind one view. For an operator the rows are their own, or with
+    `team_aggregate` their team's (summed, so no other operator is shown on their own)."""
+    qs = HourlyRollup.objects.filter(hour__gte=f.since, hour__lt=f.until)
+    if scope.kind == "teams":
+        qs = qs.filter(team_id__in=scope.team_ids)
+    elif scope.kind == "self":
+        qs = (
+            qs.filter(team_id=scope.own_team_id)
+            if team_aggregate
+            else qs.filter(operator_id=scope.user_id)
+        )
+    if f.team:
+        qs = qs.filter(team_id=f.team)
+    if f.operator and not team_aggregate:
+        qs = qs.filter(operator_id=f.operator)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.topic:
+        qs = qs.filter(topic_id=f.topic)
+    if f.line:
+        qs = qs.filter(topic_id__in=line_topic_ids(f.line))
+    return qs
+
+
+def _sums() -> dict:
+    return {name: Sum(name) for name in COUNTERS}
+
+
+def totals(qs: QuerySet) -> dict[str, int]:
+    row = qs.aggregate(**_sums())
+    return {k: v or 0 for k, v in row.items()}
+
+
+def figures(t: dict[str, int]) -> dict:
+    """Summed counters → the dashboard's figures (definitions in metrics.py)."""
+    csi = metrics.csi_from_counts(t["csi_count"], t["csi_sum"], t["csi_good"])
+    nps = metrics.nps_from_counts(t["nps_count"], t["nps_promoters"], t["nps_detractors"])
+    sl = metrics.sl_from_counts(t["offered"], t["answered"], t["answered_in_sl"], t["wait_seconds"])
+    return {
+        "contacts": t["contacts"],
+        "csi": csi.mean,
+        "csi_good": csi.good_share,
+        "csi_count": csi.count,
+        "nps": nps.score,
+        "nps_count": nps.count,
+        "fcr": metrics.share(t["fcr"], t["resolved"]),
+        "resolved": t["resolved"],
+        "sl": sl.sl,
+        "asa": sl.asa_seconds,
+        "offered": sl.offered,
+        "aht": metrics.mean(t["handle_seconds"], t["handled"], 1),
+        "handled": t["handled"],
+        "portal_share": metrics.portal_on_time_share(t["portal_answers"], t["portal_on_time"]),
+        "portal_answers": t["portal_answers"],
+        "portal_late": t["portal_answers"] - t["portal_on_time"],
+    }
+
+
+def series(qs: QuerySet, f: Filters) -> list[tuple[datetime | date, dict]]:
+    """Per hour for a single day, per local day otherwise; empty buckets filled with 0."""
+    tz = timezone.get_current_timezone()
+    hourly = (f.until - f.since) <= timedelta(days=1)
+    trunc = TruncHour("hour", tzinfo=tz) if hourly else TruncDate("hour", tzinfo=tz)
+    rows = {r["bucket"]: r for r in qs.annotate(bucket=trunc).values("bucket").annotate(**_sums())}
+    result = []
+    if hourly:
+        cursor = f.since
+        while cursor < f.until:
+            key = next((k for k in rows if k == cursor), None)
+            result.append(
+                (cursor, figures({n: (rows[key][n] or 0) if key else 0 for n in COUNTERS}))
+            )
+            cursor += timedelta(hours=1)
+        return result
+    day = timezone.localdate(f.since)
+    while day < timezone.localdate(f.until):
+        row = rows.get(day)
+        result.append((day, figures({n: (row[n] or 0) if row else 0 for n in COUNTERS})))
+        day += timedelta(days=1)
+    return result
+
+
+BREAKDOWNS = {
+    "team": "team_id",
+    "operator": "operator_id",
+    "channel": "channel",
+    "topic": "topic_id",
+}
+
+
+def breakdown(qs: QuerySet, dim: str, scope: Scope) -> list[tuple[object, str, dict]]:
+    """(key, label, figures) per team/operator/channel/topic, biggest first. Operators are
+    broken down only for viewers who supervise them."""
+    if dim == "operator" and not scope.sees_operators():
+        raise PermissionDenied
+    column = BREAKDOWNS[dim]
+    rows = list(qs.values(column).annotate(**_sums()).order_by(column))
+    labels = _labels(dim, [r[column] for r in rows])
+    result = [(r[column], labels.get(r[column], "—"), figures(r)) for r in rows]
+    result.sort(key=lambda item: -(item[2]["contacts"] + item[2]["resolved"]))
+    return result
+
+
+def _labels(dim: str, keys: list) -> dict:
+    if dim == "team":
+        return dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if dim == "operator":
+        return {u.pk: u.display_name for u in User.objects.filter(pk__in=keys)}
+    if dim == "topic":
+        return dict(Topic.objects.filter(pk__in=keys).values_list("pk", "name"))
+    return {k: str(ChannelKind(k).label) for k in keys if k in ChannelKind.values}
+
+
+def teams_for(scope: Scope) -> QuerySet:
+    qs = Team.objects.order_by("name")
+    return qs if scope.kind == "all" else qs.filter(pk__in=scope.team_ids)
+
+
+def operators_for(scope: Scope) -> QuerySet:
+    qs = User.objects.filter(is_active=True).exclude(role=Role.SPECIALIST).order_by("last_name")
+    if scope.kind == "all":
+        return qs
+    if scope.kind == "teams":
+        return qs.filter(team_id__in=scope.team_ids)
+    return qs.filter(pk=scope.user_id)
+
+
+def case_scope_q(scope: Scope, f: Filters, *, prefix: str = "") -> Q:
+    """The same scope and filters, on cases (for the live lists and drill-downs)."""
+    p = f"{prefix}__" if prefix else ""
+    q = Q()
+    if scope.kind == "teams":
+        q &= Q(**{f"{p}team_id__in": scope.team_ids})
+    elif scope.kind == "self":
+        q &= Q(**{f"{p}owner_id": scope.user_id})
+    if f.team:
+        q &= Q(**{f"{p}team_id": f.team})
+    if f.operator:
+        q &= Q(**{f"{p}owner_id": f.operator})
+    if f.channel:
+        q &= Q(**{f"{p}channel": f.channel})
+    if f.topic:
+        q &= Q(**{f"{p}topic_id": f.topic})
+    if f.line:
+        q &= Q(**{f"{p}topic_id__in": line_topic_ids(f.line)})
+    return q
