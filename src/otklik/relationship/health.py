@@ -55,10 +55,7 @@ def evaluate(criterion: HealthCriterion, value: Decimal | None) -> CriterionResu
     if value is None:
         missing = threshold if criterion.comparison == Comparison.GTE else Decimal(0)
         return CriterionResult(criterion, None, False, missing)
-    if criterion.comparison == Comparison.GTE:
-        met = value >= threshold
-    else:
-        met = value <= threshold
+    met = value >= threshold if criterion.comparison == Comparison.GTE else value <= threshold
     return CriterionResult(criterion, value, met, abs(threshold - value))
 
 
