@@ -208,18 +208,29 @@ class ServiceProfile:
 
 
 def service_profile(*, client: Client) -> ServiceProfile:
-    """The client's service profile; the caller has already checked access and audited."""
+    """The client's service profile; the caller has already checked access and audited.
+
+    One query for a client who has none (the card of every mass-segment client pays for
+    this panel); the rest only when there is a profile or a manager.
+    """
     rel = Relationship.objects.filter(client=client).select_related("package_level").first()
-    related = list(
-        RelatedClient.objects.filter(client=client).select_related("related").order_by("id")
-    )
-    acting = acting_manager(manager=client.personal_manager)
+    related: list[RelatedClient] = []
+    onboarding: list[OnboardingStep] = []
+    if rel is not None:
+        related = list(
+            RelatedClient.objects.filter(client=client).select_related("related").order_by("id")
+        )
+        onboarding = list(OnboardingStep.objects.filter(client=client))
+    deputy = None
+    if client.personal_manager_id is not None:
+        acting = acting_manager(manager=client.personal_manager)
+        deputy = acting if acting != client.personal_manager else None
     return ServiceProfile(
         relationship=rel,
         related=related,
         manager=client.personal_manager,
-        deputy=acting if acting and acting != client.personal_manager else None,
-        onboarding=list(OnboardingStep.objects.filter(client=client)),
+        deputy=deputy,
+        onboarding=onboarding,
     )
 
 
