@@ -116,9 +116,8 @@ def test_call_back_creates_a_task_that_brings_the_client_back(desk, fixed_today)
     task = ManagerTask.objects.get(client=a)
     assert task.manager == desk.pavel
     later = TODAY + timedelta(days=2)
-    assert [r.kind for r in call_list(managers=[desk.pavel.pk], today=later)[0].reasons][
-        0
-    ] == "task"
+    first = call_list(managers=[desk.pavel.pk], today=later)[0]
+    assert first.reasons[0].kind == "task"
 
 
 def test_two_click_outcome_view_removes_the_row(client, desk, fixed_today):

@@ -24,8 +24,9 @@ from tests.factories import ClientFactory, make_case, make_product
 # and orders add rows, never queries.
 CASE_PAGE_MAX_QUERIES = 28
 # The card also asks the permission tables once whether the viewer may reveal full
-# identifiers (two queries: user and group permissions).
-CLIENT_CARD_MAX_QUERIES = 12
+# identifiers (two queries: user and group permissions), and the personal-service panel
+# reads the client's service profile (one query when there is none).
+CLIENT_CARD_MAX_QUERIES = 13
 
 
 @pytest.fixture(autouse=True)

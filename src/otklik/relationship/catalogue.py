@@ -79,7 +79,7 @@ def desk_rules_ensure() -> dict[str, PackageLevel]:
         )
     levels = {}
     for code, name, fee in LEVELS:
-        levels[code], created = PackageLevel.objects.get_or_create(
+        levels[code], _created = PackageLevel.objects.get_or_create(
             code=code, defaults={"name": name, "monthly_fee": fee}
         )
     for level, name, kind, metric, comparison, threshold, monthly, weight in CRITERIA:
