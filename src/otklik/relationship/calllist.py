@@ -40,8 +40,9 @@ class Reason:
 
 @dataclass
 class CallItem:
-    client: Client
+    client_id: int
     reasons: list[Reason] = field(default_factory=list)
+    client: Client | None = None
 
     @property
     def rank(self) -> int:
@@ -81,15 +82,12 @@ def _unused_reasons(scope: dict, today: date) -> dict[int, list[Reason]]:
     rows = HealthResult.objects.filter(
         **scope,
         met=False,
-        criterion__kind__in=[CriterionKind.PAID_UNUSED, CriterionKind.USAGE],
+        criterion__kind=CriterionKind.PAID_UNUSED,
         criterion__active=True,
-    ).values_list("client_id", "criterion_id", "criterion__name", "criterion__kind")
-    for client_id, criterion_id, name, kind in rows:
-        paid = kind == CriterionKind.PAID_UNUSED
-        text = (_("pays for it but does not use: %(n)s") if paid else _("not yet: %(n)s")) % {
-            "n": name
-        }
-        reason = Reason(f"unused:{criterion_id}:{month}", "unused", 45 if paid else 25, text)
+    ).values_list("client_id", "criterion_id", "criterion__name")
+    for client_id, criterion_id, name in rows:
+        text = _("pays for it but does not use: %(n)s") % {"n": name}
+        reason = Reason(f"unused:{criterion_id}:{month}", "unused", 45, text)
         out.setdefault(client_id, []).append(reason)
     return out
 
@@ -105,25 +103,32 @@ def _onboarding_reasons(scope: dict, today: date) -> dict[int, list[Reason]]:
     return out
 
 
-def _birthday_reasons(clients: list[Client], today: date) -> dict[int, list[Reason]]:
+def _birthday_reasons(scope: dict, today: date) -> dict[int, list[Reason]]:
+    """Birthdays today or within BIRTHDAY_AHEAD_DAYS (birth dates read as plain values)."""
+    soon = {}
+    for ahead in range(BIRTHDAY_AHEAD_DAYS, -1, -1):
+        day = today + timedelta(days=ahead)
+        soon[(day.month, day.day)] = (ahead, day)
+    client_scope = {
+        k.removeprefix("client__").replace("client_id", "pk"): v for k, v in scope.items()
+    }
     out: dict[int, list[Reason]] = {}
-    for client in clients:
-        born = client.birth_date
-        if born is None:
+    rows = Client.objects.filter(**client_scope, birth_date__isnull=False).values_list(
+        "pk", "birth_date"
+    )
+    for client_id, born in rows:
+        hit = soon.get((born.month, born.day))
+        if hit is None:
             continue
-        for ahead in range(BIRTHDAY_AHEAD_DAYS + 1):
-            day = today + timedelta(days=ahead)
-            if (born.month, born.day) == (day.month, day.day):
-                text = (
-                    _("birthday today")
-                    if ahead == 0
-                    else _("birthday on %(d)s") % {"d": day.strftime("%d.%m")}
-                )
-                weight = 80 if ahead == 0 else 40
-                out.setdefault(client.pk, []).append(
-                    Reason(f"birthday:{day.year}", "birthday", weight, text)
-                )
-                break
+        ahead, day = hit
+        text = (
+            _("birthday today")
+            if ahead == 0
+            else _("birthday on %(d)s") % {"d": day.strftime("%d.%m")}
+        )
+        out[client_id] = [
+            Reason(f"birthday:{day.year}", "birthday", 80 if ahead == 0 else 40, text)
+        ]
     return out
 
 
@@ -182,56 +187,43 @@ def call_list(
 ) -> list[CallItem]:
     """The ranked call list for the given books (the manager's own and covered ones)."""
     today = today or timezone.localdate()
-    clients = list(
-        Client.objects.filter(personal_manager_id__in=managers)
-        .select_related("personal_manager", "health")
-        .only(
-            "pk",
-            "last_name",
-            "first_name",
-            "patronymic",
-            "birth_date",
-            "segment",
-            "address_as",
-            "personal_manager",
-            "health__score",
-        )
-        .order_by()
-    )
-    if not clients:
-        return []
     scope = {"client__personal_manager_id__in": managers}
-    ranked = sorted(
-        _collect(clients, scope, today, drop_snoozed=True),
-        key=lambda i: (-i.rank, i.client.last_name, i.client.pk),
+    ranked = sorted(_collect(scope, today, drop_snoozed=True), key=lambda i: -i.rank)[:limit]
+    clients = Client.objects.filter(pk__in=[i.client_id for i in ranked]).select_related(
+        "personal_manager"
     )
-    return ranked[:limit]
+    by_id = {c.pk: c for c in clients}
+    for item in ranked:
+        item.client = by_id[item.client_id]
+    ranked.sort(key=lambda i: (-i.rank, i.client.last_name, i.client_id))
+    return ranked
 
 
 def call_reasons_for(*, client: Client, today: date | None = None) -> list[Reason]:
     """The current (not yet dealt with) reasons to call one client."""
-    items = _collect(
-        [client], {"client_id": client.pk}, today or timezone.localdate(), drop_snoozed=False
-    )
+    items = _collect({"client_id": client.pk}, today or timezone.localdate(), drop_snoozed=False)
     return items[0].reasons if items else []
 
 
-def _collect(
-    clients: list[Client], scope: dict, today: date, *, drop_snoozed: bool
-) -> list[CallItem]:
-    by_id = {c.pk: c for c in clients}
-    sources = (_fee_reasons, _unused_reasons, _onboarding_reasons, _card_reasons, _task_reasons)
+def _collect(scope: dict, today: date, *, drop_snoozed: bool) -> list[CallItem]:
+    sources = (
+        _fee_reasons,
+        _unused_reasons,
+        _onboarding_reasons,
+        _card_reasons,
+        _task_reasons,
+        _birthday_reasons,
+    )
     found = [source(scope, today) for source in sources]
-    found.append(_birthday_reasons(clients, today))
     snoozed, dealt = _suppressed(scope, today)
     items: dict[int, CallItem] = {}
     for reasons in found:
         for client_id, rs in reasons.items():
-            if client_id not in by_id or (drop_snoozed and client_id in snoozed):
+            if drop_snoozed and client_id in snoozed:
                 continue
             fresh = [r for r in rs if r.key not in dealt.get(client_id, ())]
             if fresh:
-                items.setdefault(client_id, CallItem(by_id[client_id])).reasons.extend(fresh)
+                items.setdefault(client_id, CallItem(client_id)).reasons.extend(fresh)
     for item in items.values():
         item.reasons.sort(key=lambda r: -r.weight)
     return list(items.values())

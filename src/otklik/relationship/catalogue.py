@@ -26,6 +26,7 @@ METRICS = (
     ("auto_fx_used", "Автообмен сработал в этом месяце", MetricUnit.FLAG),
     ("operating_income", "Операционный доход", MetricUnit.RUB),
     ("has_credit_card", "Есть кредитная карта", MetricUnit.FLAG),
+    ("concierge_used", "Пользовался консьерж-сервисом за месяц", MetricUnit.FLAG),
 )
 
 LEVELS = (
@@ -49,6 +50,8 @@ CRITERIA = (
      "balance", Comparison.GTE, Decimal("3000000"), False, 3),
     ("black", "Пользуется мобильным приложением", CriterionKind.USAGE,
      "uses_app", Comparison.GTE, Decimal("1"), True, 1),
+    ("black", "Консьерж-сервис (входит в оплаченный пакет)", CriterionKind.PAID_UNUSED,
+     "concierge_used", Comparison.GTE, Decimal("1"), True, 1),
 )  # fmt: skip
 
 OFFERS = (
