@@ -66,7 +66,7 @@ def _fee_reasons(scope: dict, today: date) -> dict[int, list[Reason]]:
         "client_id", "fee_shortfall"
     )
     for client_id, shortfall in rows:
-        text = _("ещё %(amount)s ₽ до бесплатного обслуживания") % {"amount": rub(shortfall)}
+        text = _("%(amount)s ₽ more to keep the service free") % {"amount": rub(shortfall)}
         text += " · " + ngettext(
             "%(n)d day left in the month", "%(n)d days left in the month", left
         ) % {"n": left}
