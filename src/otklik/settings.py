@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "otklik.demo",
     "otklik.retention",
     "otklik.analytics",
+    "otklik.relationship",
 ]
 
 MIDDLEWARE = [
@@ -348,6 +349,7 @@ OTKLIK_PERIODIC_SCANS = [
     # Bounded by OTKLIK_RETENTION_SCAN_SECONDS per call; what is left waits for the next.
     ("otklik.retention.services.retention_scan", 3600.0),
     ("otklik.audit.spool.spool_flush", 1.0),
+    ("otklik.relationship.services.task_reminders_scan", 30.0),
 ]
 # Page views of a client's data are audited through a spool of this directory (one file
 # per web process, moved into the audit log by the worker every second; see audit/spool.py).

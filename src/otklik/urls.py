@@ -25,6 +25,7 @@ urlpatterns = [
     path("chat/", include("otklik.chat.urls")),
     path("audit/", include("otklik.audit.urls")),
     path("analytics/", include("otklik.analytics.urls")),
+    path("desk/", include("otklik.relationship.urls")),
     path("", include("otklik.workspace.urls")),
 ]
 

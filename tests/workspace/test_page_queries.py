@@ -25,8 +25,9 @@ from tests.factories import ClientFactory, make_case, make_product
 # case's newest event id, presence app: no blind replies); presence itself costs none.
 CASE_PAGE_MAX_QUERIES = 29
 # The card also asks the permission tables once whether the viewer may reveal full
-# identifiers (two queries: user and group permissions).
-CLIENT_CARD_MAX_QUERIES = 12
+# identifiers (two queries: user and group permissions), and the personal-service panel
+# reads the client's service profile (one query when there is none).
+CLIENT_CARD_MAX_QUERIES = 13
 
 
 @pytest.fixture(autouse=True)

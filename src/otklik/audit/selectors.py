@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "order.step_retry": gettext_lazy("Worked an order"),
     "order.unfreeze": gettext_lazy("Worked an order"),
     "access_review.export": gettext_lazy("Exported the access log"),
+    "client.profile.update": gettext_lazy("Changed the service profile"),
+    "client.health.view": gettext_lazy("Read the client's health"),
 }
 
 

@@ -49,6 +49,10 @@ def cases_visible_q(user: User, *, via: str = "") -> Q:
         visible |= Q(**{f"{prefix}team_id": user.team_id})
     if user.role == Role.PERSONAL_MANAGER:
         visible |= Q(**{f"{prefix}client__personal_manager": user})
+        # Seam (docs/architecture.md): a deputy sees the cases of the book he covers.
+        from otklik.relationship.selectors import visible_clients_q_for_deputy
+
+        visible |= visible_clients_q_for_deputy(user, prefix=prefix)
     return visible
 
 

@@ -233,6 +233,7 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     from otklik.accounts.services import supervisor_grant_admin
     from otklik.actions.demo import load_demo_actions
     from otklik.chat.demo import load_demo_chat
+    from otklik.demo.scenes_003_desk import load_demo_desk
     from otklik.knowledge.demo import load_demo_knowledge
     from otklik.orders.demo import load_demo_orders
     from otklik.portal.demo import load_demo_portal
@@ -243,3 +244,4 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     load_demo_orders()
     load_demo_actions()
     load_demo_chat()
+    load_demo_desk(manager=staff["manager"])
