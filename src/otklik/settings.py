@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "otklik.workspace",
     "otklik.demo",
     "otklik.retention",
+    "otklik.proposals",
+    "otklik.quality",
+    "otklik.library",
 ]
 
 MIDDLEWARE = [

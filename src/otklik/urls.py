@@ -23,6 +23,9 @@ urlpatterns = [
     path("orders/", include("otklik.orders.urls")),
     path("chat/", include("otklik.chat.urls")),
     path("audit/", include("otklik.audit.urls")),
+    path("proposals/", include("otklik.proposals.urls")),
+    path("quality/", include("otklik.quality.urls")),
+    path("library/", include("otklik.library.urls")),
     path("", include("otklik.workspace.urls")),
 ]
 
