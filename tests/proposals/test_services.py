@@ -79,7 +79,12 @@ def test_required_fields_are_checked(cast):
 
 def test_similar_proposals_are_found_by_meaning_of_words(cast):
     first = _propose(cast.alice)
-    _propose(cast.bob, title="Автообмен зарплаты в валюту", problem="Курс меняется", proposal="Менять в момент зачисления")
+    _propose(
+        cast.bob,
+        title="Автообмен зарплаты в валюту",
+        problem="Курс меняется",
+        proposal="Менять в момент зачисления",
+    )
     found = similar_proposals(user=cast.bob, text="Исправить адрес доставки, курьер выехал")
     assert [s.proposal.pk for s in found][:1] == [first.pk]
     assert similar_proposals(user=cast.bob, text="тариф интернет роуминг") == []
@@ -114,7 +119,9 @@ def test_the_workflow_in_order_and_everyone_is_told(cast, analyst, delivery_topi
     cast.alice.email = "alice@otklik.test"
     cast.alice.save()
     proposal = _propose(cast.alice, case=make_case(actor=cast.alice, topic=delivery_topic))
-    proposal_support(actor=cast.bob, proposal=proposal, case=make_case(actor=cast.bob, topic=delivery_topic))
+    proposal_support(
+        actor=cast.bob, proposal=proposal, case=make_case(actor=cast.bob, topic=delivery_topic)
+    )
     with pytest.raises(ServiceError):  # cannot jump to implemented
         proposal_transition(actor=analyst, proposal=proposal, to=ProposalStatus.IMPLEMENTED)
     for step in (ProposalStatus.UNDER_REVIEW, ProposalStatus.ACCEPTED, ProposalStatus.IN_PROGRESS):
@@ -123,17 +130,25 @@ def test_the_workflow_in_order_and_everyone_is_told(cast, analyst, delivery_topi
         proposal_transition(actor=analyst, proposal=proposal, to=ProposalStatus.IMPLEMENTED)
     with pytest.raises(ServiceError):  # not in the future
         proposal_transition(
-            actor=analyst, proposal=proposal, to=ProposalStatus.IMPLEMENTED,
+            actor=analyst,
+            proposal=proposal,
+            to=ProposalStatus.IMPLEMENTED,
             implemented_on=timezone.localdate() + timedelta(days=1),
         )
     proposal = proposal_transition(
-        actor=analyst, proposal=proposal, to=ProposalStatus.IMPLEMENTED,
+        actor=analyst,
+        proposal=proposal,
+        to=ProposalStatus.IMPLEMENTED,
         implemented_on=timezone.localdate(),
     )
     proposal = proposal_transition(actor=analyst, proposal=proposal, to=ProposalStatus.MEASURED)
     assert proposal.effect["before_avg"] is not None
     for user in (cast.alice, cast.bob):
-        kinds = list(LiveEvent.objects.filter(user=user, kind="proposal.status").values_list("text", flat=True))
+        kinds = list(
+            LiveEvent.objects.filter(user=user, kind="proposal.status").values_list(
+                "text", flat=True
+            )
+        )
         assert len(kinds) == 5, kinds
     assert Outbox.objects.filter(address="alice@otklik.test", channel="email").count() >= 6
 
@@ -152,8 +167,12 @@ def test_declining_needs_a_reason(cast, analyst):
 def test_merging_moves_links_and_votes_once(cast, analyst, delivery_topic):
     shared = make_case(actor=cast.alice, topic=delivery_topic)
     target = _propose(cast.alice, case=shared)
-    source = _propose(cast.bob, case=make_case(actor=cast.bob, topic=delivery_topic), title="Исправление адреса")
-    proposal_support(actor=cast.alice, proposal=source, case=shared)  # alice also +1'd the duplicate
+    source = _propose(
+        cast.bob, case=make_case(actor=cast.bob, topic=delivery_topic), title="Исправление адреса"
+    )
+    proposal_support(
+        actor=cast.alice, proposal=source, case=shared
+    )  # alice also +1'd the duplicate
     with pytest.raises(NotAllowed):
         proposal_merge(actor=cast.alice, source=source, target=target)
     proposal_merge(actor=analyst, source=source, target=target)
@@ -173,8 +192,12 @@ def test_lists_filter_and_sort_by_linked_cases(cast, delivery_topic):
     proposal_support(actor=cast.olga, proposal=many, case=make_case(actor=cast.olga))
     by_links = list(proposal_list(user=cast.bob, filters=ProposalFilters(sort="links")))
     assert by_links[0] == many and by_links[0].link_count == 2
-    assert list(proposal_list(user=cast.bob, filters=ProposalFilters(department_id=cast.security.pk))) == [few]
-    assert list(proposal_list(user=cast.bob, filters=ProposalFilters(topic_id=delivery_topic.pk))) == [many]
+    assert list(
+        proposal_list(user=cast.bob, filters=ProposalFilters(department_id=cast.security.pk))
+    ) == [few]
+    assert list(
+        proposal_list(user=cast.bob, filters=ProposalFilters(topic_id=delivery_topic.pk))
+    ) == [many]
     assert list(proposal_list(user=cast.bob, filters=ProposalFilters(min_links=2))) == [many]
     assert top_of_month(user=cast.bob)[0] == many
 
@@ -187,13 +210,31 @@ def test_volume_before_and_after_the_implementation_date(cast, delivery_topic):
     # Four cases a week before, one a week after.
     for week in range(1, 6):
         for i in range(4):
-            make_case(actor=cast.alice, client=client, topic=delivery_topic,
-                      now=datetime.combine(split - timedelta(weeks=week, days=-1), datetime.min.time(), tzinfo=tz) + timedelta(hours=10 + i))
+            make_case(
+                actor=cast.alice,
+                client=client,
+                topic=delivery_topic,
+                now=datetime.combine(
+                    split - timedelta(weeks=week, days=-1), datetime.min.time(), tzinfo=tz
+                )
+                + timedelta(hours=10 + i),
+            )
     for week in range(3):
-        make_case(actor=cast.alice, client=client, topic=delivery_topic,
-                  now=datetime.combine(split + timedelta(weeks=week, days=1), datetime.min.time(), tzinfo=tz) + timedelta(hours=10))
-    make_case(actor=cast.alice, client=client, topic=TopicFactory(name="Другое"),
-              now=datetime.combine(split + timedelta(days=1), datetime.min.time(), tzinfo=tz))
+        make_case(
+            actor=cast.alice,
+            client=client,
+            topic=delivery_topic,
+            now=datetime.combine(
+                split + timedelta(weeks=week, days=1), datetime.min.time(), tzinfo=tz
+            )
+            + timedelta(hours=10),
+        )
+    make_case(
+        actor=cast.alice,
+        client=client,
+        topic=TopicFactory(name="Другое"),
+        now=datetime.combine(split + timedelta(days=1), datetime.min.time(), tzinfo=tz),
+    )
     proposal = _propose(cast.alice, topic=delivery_topic)
     proposal.implemented_on = split
     volume = topic_volume(proposal=proposal, today=today)

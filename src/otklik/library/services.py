@@ -165,6 +165,7 @@ def story_assign(
     """Ask operators (or a whole team) to read a published story; each is told once."""
     if not can_curate(actor):
         raise NotAllowed(_("Only a supervisor assigns stories."))
+    story = Story.objects.select_for_update().get(pk=story.pk)
     if story.status != StoryStatus.PUBLISHED:
         raise ServiceError({"story": _("Publish the story before assigning it.")})
     targets = list(users or [])
