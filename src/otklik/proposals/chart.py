@@ -50,6 +50,7 @@ def volume_svg(volume: Volume) -> SafeString:
                 f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="10" '
                 f'text-anchor="middle">{week.start:%d.%m}</text>'
             )
+    implemented = _("implemented")
     first_after = next((i for i, w in enumerate(weeks) if w.after), None)
     if first_after is not None:
         x = LEFT + first_after * step
@@ -59,7 +60,7 @@ def volume_svg(volume: Volume) -> SafeString:
         )
         parts.append(
             f'<text x="{x + 4:.1f}" y="{TOP - 12 + 10}" font-size="11" fill="#c62828">'
-            f"{escape(_('implemented'))}</text>"
+            f"{escape(implemented)}</text>"
         )
     for avg, period, colour in (
         (volume.before_avg, "before", "#616161"),
