@@ -243,3 +243,6 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     load_demo_orders()
     load_demo_actions()
     load_demo_chat()
+    from otklik.demo.quality_scene import load_demo_quality
+
+    load_demo_quality()

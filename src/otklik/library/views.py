@@ -112,6 +112,7 @@ def story_detail(request: HttpRequest, story_id: int) -> HttpResponse:
         if curator
         else [],
         "topics": topic_list_active() if curator else [],
+        "product_label": dict(ProductKind.choices).get(story.product_kind, ""),
     }
     return render(request, "library/detail.html", context)
 

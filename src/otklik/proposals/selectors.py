@@ -153,6 +153,24 @@ def linked_cases(*, user: User, proposal: Proposal) -> list[LinkedCase]:
     return [LinkedCase(link, link.case_id in visible) for link in links]
 
 
+def proposal_history(*, proposal: Proposal) -> list[tuple[object, str]]:
+    """The events with what each one means, for the history list."""
+    from django.utils.translation import gettext as _
+
+    out = []
+    for event in proposal.events.select_related("actor"):
+        if event.kind == "status" and event.new_status in ProposalStatus.values:
+            label = ProposalStatus(event.new_status).label
+        else:
+            label = {
+                "created": _("proposed"),
+                "linked": _("case linked"),
+                "merged": _("merged"),
+            }.get(event.kind, event.kind)
+        out.append((event, str(label)))
+    return out
+
+
 def has_voted(*, user: User, proposal: Proposal) -> bool:
     return proposal.votes.filter(user=user).exists()
 

@@ -32,6 +32,7 @@ from otklik.proposals.selectors import (
     linked_cases,
     next_statuses,
     proposal_get_for_user,
+    proposal_history,
     proposal_list,
     similar_proposals,
     top_of_month,
@@ -157,7 +158,7 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
         "links": linked_cases(user=request.user, proposal=proposal),
         "votes": proposal.votes.count(),
         "voted": has_voted(user=request.user, proposal=proposal),
-        "events": proposal.events.select_related("actor"),
+        "events": proposal_history(proposal=proposal),
         "volume": volume,
         "chart": volume_svg(volume),
         "next": [
@@ -168,6 +169,7 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
         "can_merge": can_merge(user=request.user),
         "errors": {},
         "today": date.today().isoformat(),
+        "product_label": dict(ProductKind.choices).get(proposal.product_kind, ""),
     }
     return render(request, "proposals/detail.html", context)
 
