@@ -346,6 +346,8 @@ OTKLIK_PERIODIC_SCANS = [
     # Bounded by OTKLIK_RETENTION_SCAN_SECONDS per call; what is left waits for the next.
     ("otklik.retention.services.retention_scan", 3600.0),
     ("otklik.audit.spool.spool_flush", 1.0),
+    # Weekly in effect: samples last week's contacts for quality review once.
+    ("otklik.quality.services.sampling_scan", 3600.0),
 ]
 # Page views of a client's data are audited through a spool of this directory (one file
 # per web process, moved into the audit log by the worker every second; see audit/spool.py).

@@ -76,3 +76,11 @@ def test_the_stored_copy_has_none_of_it(cast, sensitive_case):
     # the library hides that too.
     assert "5679" in sensitive_case.messages.first().body
     assert story.redactions["number"] >= 1 and story.redactions["phone"] >= 2
+
+
+def test_ordinary_words_about_an_address_are_not_swallowed():
+    text = "Быстро исправили адрес, клиент доволен\nКлиент: перезвоните по адресу клиента"
+    assert anonymise(text)[0] == text
+    subject_then_line = "Карта ушла не по тому адресу\n\nКлиент: паспорт 45 01 123456"
+    clean = anonymise(subject_then_line)[0]
+    assert clean == "Карта ушла не по тому адресу\n\nКлиент: паспорт [паспорт]"

@@ -192,3 +192,7 @@ def test_evaluating_a_sampled_contact_closes_the_sample_item(cast, card):
     sample_week(week_start=monday)
     evaluation = _evaluate(cast.olga, chat, card)
     assert SampleItem.objects.get(target_key=f"chat:{chat.pk}").evaluation == evaluation
+
+
+def test_the_weekly_sample_is_a_periodic_scan(settings):
+    assert ("otklik.quality.services.sampling_scan", 3600.0) in settings.OTKLIK_PERIODIC_SCANS

@@ -67,11 +67,15 @@ def story_create(
         raise ServiceError({"product_kind": _("Unknown product.")})
     if case is None and conversation is not None and conversation.case_id:
         case = conversation.case
+    with translation.override(settings.LANGUAGE_CODE):  # «Клиент:», «Сотрудник:» labels
+        source = case_source_text(case) if case is not None else ""
+        if case is None and conversation is not None:
+            source = conversation_source_text(conversation)
     if case is not None:
-        source, client, topic = case_source_text(case), case.client, case.topic
+        client, topic = case.client, case.topic
         conversation = None
     elif conversation is not None:
-        source, client = conversation_source_text(conversation), conversation.client
+        client = conversation.client
         topic = None
     else:
         raise ServiceError({"source": _("Choose the case or chat to write up.")})
