@@ -251,3 +251,13 @@ def test_product_from_the_client_must_be_known(cast):
     make_product(client, kind="card")
     with pytest.raises(ServiceError):
         _propose(cast.alice, product_kind="spaceship")
+
+
+def test_the_case_clients_name_and_phone_do_not_reach_a_proposal(cast):
+    client = ClientFactory(last_name="Орлова", first_name="Марина")
+    case = make_case(actor=cast.alice, client=client, subject="Орлова: адрес доставки")
+    proposal = _propose(
+        cast.alice, case=case, problem="Как у Марины Орловой, тел. +7 916 555-12-34: адрес"
+    )
+    assert "Орлов" not in proposal.problem and "Марин" not in proposal.problem
+    assert "555-12-34" not in proposal.problem and "[имя]" in proposal.problem

@@ -18,7 +18,7 @@ from otklik.cases.selectors import case_visible_to
 from otklik.clients.models import ProductKind
 from otklik.common.errors import NotAllowed, ServiceError
 from otklik.common.links import absolute_url
-from otklik.common.redaction import redact
+from otklik.common.redaction import anonymise
 from otklik.live.services import publish
 from otklik.notifications.services import notify
 from otklik.proposals.models import (
@@ -38,13 +38,24 @@ from otklik.proposals.selectors import (
 )
 
 
-def _text(value: str, field: str, *, required: bool = True, limit: int = 5000) -> str:
-    value = redact((value or "").strip())
+def _text(
+    value: str, field: str, *, required: bool = True, limit: int = 5000, names: tuple = ()
+) -> str:
+    """Proposals are read by all staff: no client data in them, whatever was typed or
+    prefilled from the case (its client's names included)."""
+    value, _counts = anonymise((value or "").strip(), names=names)
     if required and not value:
         raise ServiceError({field: _("This field is required.")})
     if len(value) > limit:
         raise ServiceError({field: _("At most %(n)s characters.") % {"n": limit}})
     return value
+
+
+def _client_names(case: Case | None) -> tuple[str, ...]:
+    if case is None:
+        return ()
+    client = case.client
+    return tuple(n for n in (client.last_name, client.first_name, client.patronymic) if n)
 
 
 def _recipients(proposal: Proposal) -> list[User]:
@@ -129,14 +140,15 @@ def proposal_create(
     if case is not None and not case_visible_to(user=actor, case=case):
         raise NotAllowed(_("You cannot see this case."))
     now = now or timezone.now()
-    title = _text(title, "title", limit=200)
-    problem = _text(problem, "problem")
-    text = _text(proposal, "proposal")
+    names = _client_names(case)
+    title = _text(title, "title", limit=200, names=names)
+    problem = _text(problem, "problem", names=names)
+    text = _text(proposal, "proposal", names=names)
     row = Proposal.objects.create(
         title=title,
         problem=problem,
         proposal=text,
-        expected_effect=_text(expected_effect, "expected_effect", required=False),
+        expected_effect=_text(expected_effect, "expected_effect", required=False, names=names),
         topic=topic if topic is not None else (case.topic if case is not None else None),
         product_kind=_check_product(product_kind),
         department=department,
@@ -178,7 +190,7 @@ def proposal_support(
         proposal=proposal,
         case=case,
         user=actor,
-        comment=_text(comment, "comment", required=False, limit=300),
+        comment=_text(comment, "comment", required=False, limit=300, names=_client_names(case)),
         created_at=now,
     )
     event = _event(proposal, actor, "linked", note=case.reference)
