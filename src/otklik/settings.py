@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "otklik.retention",
     "otklik.analytics",
     "otklik.relationship",
+    "otklik.proposals",
+    "otklik.quality",
+    "otklik.library",
 ]
 
 MIDDLEWARE = [
@@ -350,6 +353,8 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.retention.services.retention_scan", 3600.0),
     ("otklik.audit.spool.spool_flush", 1.0),
     ("otklik.relationship.services.task_reminders_scan", 30.0),
+    # Weekly in effect: samples last week's contacts for quality review once.
+    ("otklik.quality.services.sampling_scan", 3600.0),
 ]
 # Page views of a client's data are audited through a spool of this directory (one file
 # per web process, moved into the audit log by the worker every second; see audit/spool.py).

@@ -26,6 +26,9 @@ urlpatterns = [
     path("audit/", include("otklik.audit.urls")),
     path("analytics/", include("otklik.analytics.urls")),
     path("desk/", include("otklik.relationship.urls")),
+    path("proposals/", include("otklik.proposals.urls")),
+    path("quality/", include("otklik.quality.urls")),
+    path("library/", include("otklik.library.urls")),
     path("", include("otklik.workspace.urls")),
 ]
 

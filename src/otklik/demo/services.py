@@ -245,3 +245,6 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     load_demo_actions()
     load_demo_chat()
     load_demo_desk(manager=staff["manager"])
+    from otklik.demo.quality_scene import load_demo_quality
+
+    load_demo_quality()
