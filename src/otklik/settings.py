@@ -40,11 +40,17 @@ OTKLIK_DEMO_API_TOKEN = read_secret("OTKLIK_DEMO_API_TOKEN", var_dir=VAR_DIR)
 OTKLIK_OUTBOX_SECRET_KEY = read_secret("OTKLIK_OUTBOX_SECRET_KEY", var_dir=VAR_DIR)
 # Staff authenticators' (TOTP) secrets are stored encrypted with this key.
 OTKLIK_TOTP_SECRET_KEY = read_secret("OTKLIK_TOTP_SECRET_KEY", var_dir=VAR_DIR)
+# Mailbox credentials (IMAP/SMTP passwords) are stored encrypted with this key (mail app).
+OTKLIK_MAIL_SECRET_KEY = read_secret("OTKLIK_MAIL_SECRET_KEY", var_dir=VAR_DIR)
+# The PBX signs its call events with this shared secret (HMAC-SHA256; telephony app).
+OTKLIK_CTI_SECRET = read_secret("OTKLIK_CTI_SECRET", var_dir=VAR_DIR)
 for _name, _value in (
     ("SECRET_KEY", SECRET_KEY),
     ("OTKLIK_BACKOFFICE_SECRET", OTKLIK_BACKOFFICE_SECRET),
     ("OTKLIK_OUTBOX_SECRET_KEY", OTKLIK_OUTBOX_SECRET_KEY),
     ("OTKLIK_TOTP_SECRET_KEY", OTKLIK_TOTP_SECRET_KEY),
+    ("OTKLIK_MAIL_SECRET_KEY", OTKLIK_MAIL_SECRET_KEY),
+    ("OTKLIK_CTI_SECRET", OTKLIK_CTI_SECRET),
 ):
     if not _value:
         raise ImproperlyConfigured(
@@ -87,6 +93,7 @@ INSTALLED_APPS = [
     "otklik.workspace",
     "otklik.demo",
     "otklik.retention",
+    "otklik.mail",
 ]
 
 MIDDLEWARE = [
@@ -343,6 +350,8 @@ OTKLIK_PERIODIC_SCANS = [
     # Bounded by OTKLIK_RETENTION_SCAN_SECONDS per call; what is left waits for the next.
     ("otklik.retention.services.retention_scan", 3600.0),
     ("otklik.audit.spool.spool_flush", 1.0),
+    ("otklik.mail.imap.poll_due", 30.0),
+    ("otklik.mail.outbound.deliver_due", 5.0),
 ]
 # Page views of a client's data are audited through a spool of this directory (one file
 # per web process, moved into the audit log by the worker every second; see audit/spool.py).
@@ -490,3 +499,12 @@ OTKLIK_CHAT_SL_SECONDS = env_int("OTKLIK_CHAT_SL_SECONDS", 60)
 OTKLIK_CHAT_STARTS_PER_ADDRESS = env_int("OTKLIK_CHAT_STARTS_PER_ADDRESS", 10)
 OTKLIK_CHAT_MESSAGES_PER_MINUTE = env_int("OTKLIK_CHAT_MESSAGES_PER_MINUTE", 20)
 OTKLIK_CHAT_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_CHAT_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
+
+# E-mail channel (mail app): the largest attachment kept from a client's e-mail, and how
+# many e-mails one sender may open or add to cases per hour (the rest are set aside).
+OTKLIK_MAIL_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+OTKLIK_MAIL_SENDER_PER_HOUR = env_int("OTKLIK_MAIL_SENDER_PER_HOUR", 30)
+# Telephony (CTI): a call answered within this many seconds counts toward the service level;
+# a missed call should be called back within the callback target (minutes).
+OTKLIK_CTI_SL_SECONDS = env_int("OTKLIK_CTI_SL_SECONDS", 20)
+OTKLIK_CTI_CALLBACK_MINUTES = env_int("OTKLIK_CTI_CALLBACK_MINUTES", 30)
