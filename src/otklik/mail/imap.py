@@ -7,6 +7,7 @@ twice. A poll claims the mailbox with a conditional update, so two workers never
 the same box at once.
 """
 
+import contextlib
 import imaplib
 import logging
 import re
@@ -81,10 +82,8 @@ def poll_mailbox(*, mailbox: Mailbox, now: datetime | None = None) -> int:
                 )
             mailbox.uid_validity, mailbox.last_uid = validity, last_uid
         finally:
-            try:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 imap.logout()
-            except (OSError, imaplib.IMAP4.error):
-                pass
     except (OSError, imaplib.IMAP4.error, MailboxError) as exc:
         Mailbox.objects.filter(pk=mailbox.pk).update(last_error=str(exc)[:500])
         logger.warning("Mailbox %s: %s", mailbox.address, exc)

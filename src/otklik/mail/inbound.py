@@ -82,11 +82,14 @@ def _thread_case(parsed: ParsedMail) -> Case | None:
     if match:
         case = Case.objects.filter(pk=int(match.group(1) or match.group(2))).first()
         # A reference in a subject is easy to type: it counts only for the case's client.
-        if case is not None and parsed.from_address:
-            if ContactPoint.objects.filter(
+        if (
+            case is not None
+            and parsed.from_address
+            and ContactPoint.objects.filter(
                 client_id=case.client_id, kind=ChannelKind.EMAIL, value__iexact=parsed.from_address
-            ).exists():
-                return case
+            ).exists()
+        ):
+            return case
     return None
 
 
