@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "otklik.demo",
     "otklik.retention",
     "otklik.mail",
+    "otklik.telephony",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,8 @@ urlpatterns = [
     path("orders/", include("otklik.orders.urls")),
     path("chat/", include("otklik.chat.urls")),
     path("audit/", include("otklik.audit.urls")),
+    path("telephony/", include("otklik.telephony.urls")),
+    path("mail/", include("otklik.mail.urls")),
     path("", include("otklik.workspace.urls")),
 ]
 
