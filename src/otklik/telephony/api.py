@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyHeader
 
 from otklik.telephony import signing
@@ -118,4 +118,4 @@ def call_event(request: HttpRequest, payload: CallEventIn):
     """
     call, created = call_event_apply(event=CallEventData(**payload.dict()))
     body = {"call_id": call.call_id, "status": call.status, "duplicate": not created}
-    return (201 if created else 200), body
+    return Status(201 if created else 200, body)
