@@ -60,9 +60,14 @@ class MailboxHandler:
         return "250 2.0.0 Message accepted"
 
 
+class LmtpController(Controller):
+    """The same receiver speaking LMTP (what Postfix or Exim hand local mail over with)."""
+
+    def factory(self):
+        return LMTP(self.handler, **self.SMTP_kwargs)
+
+
 def gateway(host: str, port: int, *, lmtp: bool = False) -> Controller:
     """A controller (not yet started) listening on host:port."""
-    options = {"data_size_limit": MAX_MESSAGE_BYTES}
-    if lmtp:
-        return Controller(MailboxHandler(), hostname=host, port=port, server_class=LMTP, **options)
-    return Controller(MailboxHandler(), hostname=host, port=port, **options)
+    kind = LmtpController if lmtp else Controller
+    return kind(MailboxHandler(), hostname=host, port=port, data_size_limit=MAX_MESSAGE_BYTES)
