@@ -8,6 +8,7 @@ import pytest
 
 from otklik.cases.models import Interaction
 from otklik.clients.models import ChannelKind, ContactPoint
+from otklik.common.errors import NotAllowed
 from otklik.live.models import LiveEvent
 from otklik.telephony import services
 from otklik.telephony.models import Call, Callback, CallbackStatus, CallEvent, OperatorExtension
@@ -88,7 +89,7 @@ def test_durations_transfer_recording_and_wrap_up_onto_the_chosen_case(
     assert call.operator == cast.bob  # the transfer moved it, and popped Bob's screen
     assert LiveEvent.objects.filter(user=cast.bob, kind="call.ringing").exists()
     assert LiveEvent.objects.filter(user=cast.bob, kind="call.ended").exists()
-    with pytest.raises(Exception, match="not yours"):
+    with pytest.raises(NotAllowed):
         services.call_attach(actor=cast.alice, call=call, new_case_subject="x")
     interaction = services.call_attach(
         actor=cast.bob, call=call, new_case_subject="Вопрос по карте", note="Объяснил тариф"

@@ -106,6 +106,25 @@ def sanitise_html(raw: str) -> str:
     )
 
 
+def sanitise_for_display(raw: str, *, image_prefix: str) -> str:
+    """Stored HTML whose cid: images were pointed at our file view: sanitised again so
+    that only images under `image_prefix` (our own URLs) survive."""
+
+    def keep(tag: str, attr: str, value: str) -> str | None:
+        if tag == "img" and attr == "src" and not value.startswith(image_prefix):
+            return None
+        return value
+
+    return nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=keep,
+    )
+
+
 def html_to_text(raw: str) -> str:
     """Readable text from HTML mail (when no plain part came)."""
     marked = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|h[1-6]|blockquote)\s*>", "\n", raw)

@@ -13,7 +13,7 @@ from otklik.audit.services import audit_record
 from otklik.cases.selectors import can_edit_case, case_get_for_user
 from otklik.common.errors import ServiceError
 from otklik.mail import outbound
-from otklik.mail.parsing import sanitise_html
+from otklik.mail.parsing import sanitise_for_display
 from otklik.mail.selectors import attachment_get_for_user, case_mail
 
 VIA = "workspace"
@@ -32,27 +32,7 @@ def _html_with_images(mail) -> str:
         return 'src="' + reverse("mail:attachment", args=[found.pk]) + '"'
 
     html = _CID.sub(swap, mail.body_html)
-    return sanitise_html_local(html)
-
-
-def sanitise_html_local(html: str) -> str:
-    import nh3
-
-    from otklik.mail.parsing import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
-
-    def keep(tag: str, attr: str, value: str) -> str | None:
-        if tag == "img" and attr == "src" and not value.startswith("/mail/attachments/"):
-            return None
-        return value
-
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        attribute_filter=keep,
-    )
+    return sanitise_for_display(html, image_prefix=reverse("mail:attachment", args=[0])[:-1])
 
 
 def _panel(request: HttpRequest, case, *, errors=None, body: str = "", status: int = 200):
@@ -105,6 +85,3 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-__all__ = ["attachment", "case_panel", "reply", "sanitise_html"]
