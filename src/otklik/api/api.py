@@ -2,10 +2,9 @@
 
 from ninja import NinjaAPI
 
-from otklik.api import actions, cases, clients, interactions, knowledge
+from otklik.api import actions, cases, clients, interactions, knowledge, telephony
 from otklik.api.auth import api_auth
 from otklik.api.errors import install_error_handlers
-from otklik.telephony import api as telephony_api
 
 api = NinjaAPI(
     title="Otklik API",
@@ -24,4 +23,4 @@ api.add_router("", cases.router)
 api.add_router("", interactions.router)
 api.add_router("", knowledge.router)
 api.add_router("", actions.router)
-api.add_router("", telephony_api.router)
+api.add_router("", telephony.router)

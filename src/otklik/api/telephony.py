@@ -1,4 +1,4 @@
-"""The call-event endpoint for the PBX (mounted in the JSON API: POST /api/telephony/events).
+"""The call-event endpoint for the PBX: POST /api/telephony/events (telephony app).
 
 Signed with HMAC (see `signing`), idempotent by `event_id`: a retried event is answered
 200 with `"duplicate": true` and changes nothing.
@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyHeader
 
+from otklik.api.schemas import READ_ERRORS, ValidationErrorOut
 from otklik.telephony import signing
 from otklik.telephony.services import CallEventData, call_event_apply
 
@@ -103,7 +104,7 @@ class CallEventOut(Schema):
 
 @router.post(
     "/telephony/events",
-    response={200: CallEventOut, 201: CallEventOut},
+    response={200: CallEventOut, 201: CallEventOut, 400: ValidationErrorOut, **READ_ERRORS},
     openapi_extra={
         "requestBody": {"content": {"application/json": {"examples": EXAMPLES}}},
     },
