@@ -40,11 +40,17 @@ OTKLIK_DEMO_API_TOKEN = read_secret("OTKLIK_DEMO_API_TOKEN", var_dir=VAR_DIR)
 OTKLIK_OUTBOX_SECRET_KEY = read_secret("OTKLIK_OUTBOX_SECRET_KEY", var_dir=VAR_DIR)
 # Staff authenticators' (TOTP) secrets are stored encrypted with this key.
 OTKLIK_TOTP_SECRET_KEY = read_secret("OTKLIK_TOTP_SECRET_KEY", var_dir=VAR_DIR)
+# Mailbox credentials (IMAP/SMTP passwords) are stored encrypted with this key (mail app).
+OTKLIK_MAIL_SECRET_KEY = read_secret("OTKLIK_MAIL_SECRET_KEY", var_dir=VAR_DIR)
+# The PBX signs its call events with this shared secret (HMAC-SHA256; telephony app).
+OTKLIK_CTI_SECRET = read_secret("OTKLIK_CTI_SECRET", var_dir=VAR_DIR)
 for _name, _value in (
     ("SECRET_KEY", SECRET_KEY),
     ("OTKLIK_BACKOFFICE_SECRET", OTKLIK_BACKOFFICE_SECRET),
     ("OTKLIK_OUTBOX_SECRET_KEY", OTKLIK_OUTBOX_SECRET_KEY),
     ("OTKLIK_TOTP_SECRET_KEY", OTKLIK_TOTP_SECRET_KEY),
+    ("OTKLIK_MAIL_SECRET_KEY", OTKLIK_MAIL_SECRET_KEY),
+    ("OTKLIK_CTI_SECRET", OTKLIK_CTI_SECRET),
 ):
     if not _value:
         raise ImproperlyConfigured(
@@ -93,6 +99,8 @@ INSTALLED_APPS = [
     "otklik.proposals",
     "otklik.quality",
     "otklik.library",
+    "otklik.mail",
+    "otklik.telephony",
 ]
 
 MIDDLEWARE = [
@@ -355,6 +363,8 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.relationship.services.task_reminders_scan", 30.0),
     # Weekly in effect: samples last week's contacts for quality review once.
     ("otklik.quality.services.sampling_scan", 3600.0),
+    ("otklik.mail.imap.poll_due", 30.0),
+    ("otklik.mail.outbound.deliver_due", 5.0),
 ]
 # Page views of a client's data are audited through a spool of this directory (one file
 # per web process, moved into the audit log by the worker every second; see audit/spool.py).
@@ -523,3 +533,12 @@ OTKLIK_PERIODIC_SCANS += [
     ("otklik.analytics.services.nps_after_case_scan", 600.0),
     ("otklik.analytics.reports.weekly_report_scan", 3600.0),
 ]
+
+# E-mail channel (mail app): the largest attachment kept from a client's e-mail, and how
+# many e-mails one sender may open or add to cases per hour (the rest are set aside).
+OTKLIK_MAIL_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+OTKLIK_MAIL_SENDER_PER_HOUR = env_int("OTKLIK_MAIL_SENDER_PER_HOUR", 30)
+# Telephony (CTI): a call answered within this many seconds counts toward the service level;
+# a missed call should be called back within the callback target (minutes).
+OTKLIK_CTI_SL_SECONDS = env_int("OTKLIK_CTI_SL_SECONDS", 20)
+OTKLIK_CTI_CALLBACK_MINUTES = env_int("OTKLIK_CTI_CALLBACK_MINUTES", 30)

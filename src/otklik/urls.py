@@ -29,6 +29,8 @@ urlpatterns = [
     path("proposals/", include("otklik.proposals.urls")),
     path("quality/", include("otklik.quality.urls")),
     path("library/", include("otklik.library.urls")),
+    path("telephony/", include("otklik.telephony.urls")),
+    path("mail/", include("otklik.mail.urls")),
     path("", include("otklik.workspace.urls")),
 ]
 

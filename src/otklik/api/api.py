@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from otklik.api import actions, cases, clients, interactions, knowledge
+from otklik.api import actions, cases, clients, interactions, knowledge, telephony
 from otklik.api.auth import api_auth
 from otklik.api.errors import install_error_handlers
 from otklik.relationship import api as relationship_api
@@ -25,3 +25,4 @@ api.add_router("", interactions.router)
 api.add_router("", knowledge.router)
 api.add_router("", actions.router)
 api.add_router("", relationship_api.router)
+api.add_router("", telephony.router)

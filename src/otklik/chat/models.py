@@ -173,6 +173,26 @@ class Conversation(models.Model):
         return str(dict(BotDecisionKind.choices).get(self.handoff_reason, self.handoff_reason))
 
 
+class VisitorDevice(models.Model):
+    """A further visitor token for one chat: the client resumed it on another device.
+
+    The portal client who opens the chat while a conversation is open gets that
+    conversation back (with its history) instead of a new one; each device holds its own
+    token, so signing out on one does not cut the others off.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="devices")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chat device")
+        verbose_name_plural = _("chat devices")
+
+    def __str__(self) -> str:
+        return f"{self.conversation} / {self.pk}"
+
+
 class SenderKind(models.TextChoices):
     VISITOR = "visitor", _("Client")
     BOT = "bot", _("Bot")

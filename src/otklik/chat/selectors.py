@@ -79,9 +79,22 @@ def conversation_for_visitor(*, conversation_id, token: str) -> Conversation | N
         pk = int(conversation_id)
     except (TypeError, ValueError):
         return None
+    hashed = hash_token(token)
     return (
-        Conversation.objects.filter(pk=pk, visitor_token_hash=hash_token(token))
+        Conversation.objects.filter(
+            Q(visitor_token_hash=hashed) | Q(devices__token_hash=hashed), pk=pk
+        )
         .select_related("operator", "rating")
+        .first()
+    )
+
+
+def open_conversation_for_client(*, client_id: int) -> Conversation | None:
+    """The client's latest chat that is not closed: the one the portal resumes."""
+    return (
+        Conversation.objects.filter(client_id=client_id)
+        .exclude(status=ConversationStatus.CLOSED)
+        .order_by("-created_at", "-pk")
         .first()
     )
 

@@ -118,18 +118,25 @@ def _json_body(request: HttpRequest) -> dict:
 @widget_api
 @require_http_methods(["POST", "OPTIONS"])
 def api_start(request: HttpRequest) -> JsonResponse:
-    """A new chat. On the portal (same site) the logged-in client is attached at once."""
+    """A new chat. On the portal (same site) the logged-in client is attached at once, and
+    their open chat, if any, resumes on this device instead (story 002: chats №1 and №4)."""
     from otklik.portal.auth import portal_client
 
     client = None
     origin = request.headers.get("Origin", "")
     if not origin or is_own_origin(origin):
         client = portal_client(request)
-    conversation, token = services.conversation_start(
+    conversation, token, resumed = services.conversation_start_or_resume(
         client=client, origin=origin, ip=request.META.get("REMOTE_ADDR") or "-"
     )
     return JsonResponse(
-        {"conversation": conversation.pk, "token": token, **_state(conversation)}, status=201
+        {
+            "conversation": conversation.pk,
+            "token": token,
+            "resumed": resumed,
+            **_state(conversation),
+        },
+        status=200 if resumed else 201,
     )
 
 

@@ -26,6 +26,10 @@ INSTALL_SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
     "OTKLIK_OUTBOX_SECRET_KEY": ("outbox_secret_key", lambda: secrets.token_urlsafe(32)),
     # Encrypts staff authenticators' (TOTP) secrets at rest.
     "OTKLIK_TOTP_SECRET_KEY": ("totp_secret_key", lambda: secrets.token_urlsafe(32)),
+    # Encrypts mailbox credentials (IMAP/SMTP passwords) at rest.
+    "OTKLIK_MAIL_SECRET_KEY": ("mail_secret_key", lambda: secrets.token_urlsafe(32)),
+    # Signs the telephony (CTI) call events the PBX posts (HMAC-SHA256).
+    "OTKLIK_CTI_SECRET": ("cti_secret", lambda: secrets.token_hex(32)),
 }
 
 

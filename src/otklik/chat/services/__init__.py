@@ -31,6 +31,7 @@ from .delivery import (
 from .messages import (
     conversation_identify,
     conversation_start,
+    conversation_start_or_resume,
     staff_post,
     visitor_post,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "chat_transfer",
     "conversation_identify",
     "conversation_start",
+    "conversation_start_or_resume",
     "deferred_delivery",
     "group_name",
     "handoff",

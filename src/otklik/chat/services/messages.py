@@ -23,9 +23,10 @@ from otklik.chat.models import (
     Conversation,
     ConversationStatus,
     SenderKind,
+    VisitorDevice,
     new_token,
 )
-from otklik.chat.selectors import can_write
+from otklik.chat.selectors import can_write, open_conversation_for_client
 from otklik.chat.services.delivery import (
     _CLIENT_MSG_ID,
     MAX_BODY,
@@ -66,6 +67,26 @@ def conversation_start(
         }
     _append(conversation, sender_kind=SenderKind.BOT, body=greeting, now=now)
     return conversation, raw
+
+
+@transaction.atomic
+def conversation_start_or_resume(
+    *, client: Client | None, origin: str = "", ip: str | None = None
+) -> tuple[Conversation, str, bool]:
+    """The portal's chat: the client's open conversation on this device too, else a new one.
+
+    Returns the chat, a raw token for this device, and whether it was resumed. A resumed
+    chat keeps its history (the widget asks for "after seq 0") and its operator; the
+    device gets its own token, so the other devices keep theirs.
+    """
+    if client is not None:
+        conversation = open_conversation_for_client(client_id=client.pk)
+        if conversation is not None:
+            raw, hashed = new_token()
+            VisitorDevice.objects.create(conversation=conversation, token_hash=hashed)
+            return conversation, raw, True
+    conversation, raw = conversation_start(client=client, origin=origin, ip=ip)
+    return conversation, raw, False
 
 
 @transaction.atomic
