@@ -23,6 +23,7 @@ urlpatterns = [
     path("orders/", include("otklik.orders.urls")),
     path("chat/", include("otklik.chat.urls")),
     path("audit/", include("otklik.audit.urls")),
+    path("", include("otklik.ops.urls")),
     path("", include("otklik.workspace.urls")),
 ]
 
