@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Find a Python 3.12: pyenv's shim, python3.12 on PATH, or python3 if it is 3.12.
 BOOTSTRAP_PY := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: run test lint format check install locales secrets clean logins
+.PHONY: run test lint format check install locales secrets clean logins serve
 
 $(STAMP): pyproject.toml
 	@$(BOOTSTRAP_PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required, found " + sys.version' 
@@ -44,6 +44,19 @@ run: install locales secrets
 	(sleep 4; $(PY) manage.py demo_logins; echo; echo "Open http://127.0.0.1:$(PORT)/") & LOGINS=$$!; \
 	trap 'kill $$WORKER $$LOGINS 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-style, on this machine: gunicorn with uvicorn workers (HTTP + websockets,
+# WEB_CONCURRENCY processes), JSON logs, Prometheus metrics summed over the processes, and
+# the worker beside it. No demo data and no DEBUG; settings from the environment (README,
+# "Production"). HOST defaults to 127.0.0.1 here; the container binds 0.0.0.0.
+serve: export OTKLIK_LOG_FORMAT ?= json
+serve: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/var/prometheus
+serve: export HOST ?= 127.0.0.1
+serve: install locales secrets
+	$(PY) manage.py migrate --noinput
+	@$(PY) manage.py run_worker --exit-with-parent & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py otklik.asgi:application
 
 logins: install secrets
 	@$(PY) manage.py demo_logins
