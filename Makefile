@@ -10,13 +10,34 @@ STAMP := $(VENV)/.installed
 # Find a Python 3.12: pyenv's shim, python3.12 on PATH, or python3 if it is 3.12.
 BOOTSTRAP_PY := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: run test lint format check install locales secrets clean logins serve
+.PHONY: run test lint format check install locales secrets clean logins serve lock
 
-$(STAMP): pyproject.toml
+# Dependencies come from requirements.lock (exact versions with hashes, made from
+# pyproject.toml by `make lock`), installed by uv — itself a single wheel that pip fetches
+# first — in about 30 s instead of pip's 4–5 minutes on a fresh machine. If uv cannot be
+# had, pip installs the same lock (slower, same result).
+UV_VERSION := 0.13.9
+$(STAMP): pyproject.toml requirements.lock
 	@$(BOOTSTRAP_PY) -c 'import sys; assert sys.version_info[:2] == (3, 12), "Python 3.12 is required, found " + sys.version' 
 	test -x $(PY) || $(BOOTSTRAP_PY) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@if $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" 2>/dev/null; then \
+		echo "installing requirements.lock with uv"; \
+		$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock && \
+		$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e . ; \
+	else \
+		echo "uv is not available: installing requirements.lock with pip"; \
+		$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock && \
+		$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . ; \
+	fi
 	touch $(STAMP)
+
+# Re-resolve the locks from pyproject.toml (after changing a dependency): requirements.lock
+# (with the dev tools) for make run/test, requirements.prod.lock for the container image.
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version $(PYTHON_VERSION) --quiet -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal \
+		--python-version $(PYTHON_VERSION) --quiet -o requirements.prod.lock
 
 install: $(STAMP)
 
