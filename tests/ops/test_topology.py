@@ -230,8 +230,10 @@ def test_sigkill_an_app_and_a_worker_under_load_loses_and_repeats_nothing(topolo
                 port = app2
                 await asyncio.sleep(0.2)
 
+    operator_cookie = session_cookie(alice)
+
     async def operator_watch(operator_seen: dict) -> None:
-        ws = await _open(app2, f"/ws/chat/{conv.pk}/", session_cookie(alice))
+        ws = await _open(app2, f"/ws/chat/{conv.pk}/", operator_cookie)
         await _hello(ws)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and len(operator_seen) < MESSAGES:
