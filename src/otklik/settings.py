@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "otklik.demo",
     "otklik.retention",
     "otklik.ops",
+    "otklik.imports",
 ]
 
 MIDDLEWARE = [

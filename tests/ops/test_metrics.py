@@ -95,3 +95,24 @@ def test_metrics_follow_queues_outbox_scans_and_requests(client, settings, cast,
         )
         >= 1
     )
+
+
+def test_the_sample_dashboard_only_queries_metrics_the_endpoint_exports(client, settings):
+    """Every metric a Grafana panel asks for exists, so the dashboard is not blank."""
+    import json
+    from pathlib import Path
+
+    settings.OTKLIK_METRICS_TOKEN = "t"
+    client.get("/healthz/live")
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").content.decode()
+    exported = set(re.findall(r"^# TYPE (\w+) ", text, flags=re.M))
+    exported |= {f"{n}_bucket" for n in exported} | {f"{n}_count" for n in exported}
+    path = Path(__file__).resolve().parents[2] / "deploy" / "grafana-dashboard.json"
+    dashboard = json.loads(path.read_text())
+    asked = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(otklik_\w+)", target["expr"])
+    }
+    assert asked and asked <= exported, asked - exported
