@@ -101,9 +101,13 @@ INSTALLED_APPS = [
     "otklik.library",
     "otklik.mail",
     "otklik.telephony",
+    "otklik.ops",
+    "otklik.imports",
 ]
 
 MIDDLEWARE = [
+    # Request id, the JSON access line and latency metrics (otklik.ops; first, to time all).
+    "otklik.ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -301,12 +305,32 @@ if not OTKLIK_PUBLIC_URL.endswith("/"):
 OTKLIK_PORTAL_SHOW_CODES = env_bool("OTKLIK_PORTAL_SHOW_CODES", False)
 OTKLIK_PORTAL_TEAM = env_str("OTKLIK_PORTAL_TEAM", "")
 
+# OTKLIK_LOG_FORMAT=json (`make serve`, the container): one JSON object a line with the
+# request id and user id (otklik.ops.logs); "text" (default) for a developer's console.
+OTKLIK_LOG_FORMAT = env_str("OTKLIK_LOG_FORMAT", "text")
+if OTKLIK_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("OTKLIK_LOG_FORMAT must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "otklik.ops.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "otklik.ops.logs.JsonFormatter"},
+        "text": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": OTKLIK_LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The access line per request: on in production (json), off on a developer's console.
+        "otklik.request": {"level": "INFO" if OTKLIK_LOG_FORMAT == "json" else "WARNING"},
+    },
 }
 
 # Serve static files from the apps' static folders without a collectstatic step, so
@@ -365,6 +389,8 @@ OTKLIK_PERIODIC_SCANS = [
     ("otklik.quality.services.sampling_scan", 3600.0),
     ("otklik.mail.imap.poll_due", 30.0),
     ("otklik.mail.outbound.deliver_due", 5.0),
+    # The worker's heartbeat and its scans' last runs, for readiness and metrics (ops app).
+    ("otklik.ops.heartbeat.beat", 5.0),
 ]
 # Page views of a client's data are audited through a spool of this directory (one file
 # per web process, moved into the audit log by the worker every second; see audit/spool.py).
@@ -542,3 +568,15 @@ OTKLIK_MAIL_SENDER_PER_HOUR = env_int("OTKLIK_MAIL_SENDER_PER_HOUR", 30)
 # a missed call should be called back within the callback target (minutes).
 OTKLIK_CTI_SL_SECONDS = env_int("OTKLIK_CTI_SL_SECONDS", 20)
 OTKLIK_CTI_CALLBACK_MINUTES = env_int("OTKLIK_CTI_CALLBACK_MINUTES", 30)
+
+# Health and metrics (otklik.ops). Readiness reports a worker missing when no heartbeat is
+# newer than WORKER_MAX_AGE seconds, and lag above the two limits (seconds); those fail the
+# probe only with ?strict=1. /metrics answers a bearer OTKLIK_METRICS_TOKEN or a client in
+# OTKLIK_METRICS_NETWORKS (CIDRs, e.g. "10.0.0.0/8,127.0.0.1/32"); with neither it is off.
+OTKLIK_HEALTH_WORKER_MAX_AGE = env_int("OTKLIK_HEALTH_WORKER_MAX_AGE", 30)
+OTKLIK_HEALTH_OUTBOX_MAX_LAG = env_int("OTKLIK_HEALTH_OUTBOX_MAX_LAG", 300)
+OTKLIK_HEALTH_SLA_SCAN_MAX_LAG = env_int("OTKLIK_HEALTH_SLA_SCAN_MAX_LAG", 60)
+OTKLIK_METRICS_TOKEN = env_str("OTKLIK_METRICS_TOKEN", "")
+OTKLIK_METRICS_NETWORKS = env_list("OTKLIK_METRICS_NETWORKS", [])
+# Probes come over plain http from inside the network even when the site redirects to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/", r"^metrics$"]

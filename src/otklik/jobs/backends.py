@@ -22,6 +22,8 @@ from django.utils.functional import cached_property
 from django.utils.json import normalize_json
 from django.utils.module_loading import import_string
 
+from otklik.common.request_context import current_request_id, request_id_var
+
 # Finished jobs need not linger in Redis; failed ones stay a week for inspection.
 RESULT_TTL_SECONDS = 600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
@@ -81,6 +83,8 @@ class RQBackend(BaseTaskBackend):
             "job_id": result.id,
             "result_ttl": RESULT_TTL_SECONDS,
             "failure_ttl": FAILURE_TTL_SECONDS,
+            # The request that started the job, for its log lines (run_job sets it).
+            "meta": {"request_id": current_request_id()},
         }
         queue.enqueue(run_job, **options)
         object.__setattr__(result, "enqueued_at", timezone.now())
@@ -98,10 +102,15 @@ class RQBackend(BaseTaskBackend):
 def run_job(module_path: str, args: list, kwargs: dict[str, Any]) -> Any:
     """Executed by the RQ worker: resolve the task by its path and call it."""
     close_old_connections()
+    from rq import get_current_job
+
+    job = get_current_job()
+    token = request_id_var.set((job.meta.get("request_id") or "") if job else "")
     try:
         task = import_string(module_path)
         if not isinstance(task, Task):
             raise SuspiciousOperation(f"{module_path} is not a task")
         return normalize_json(task.call(*args, **kwargs))
     finally:
+        request_id_var.reset(token)
         close_old_connections()

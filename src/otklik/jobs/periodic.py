@@ -17,6 +17,12 @@ from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
+# When each scan last finished without an error in this process (wall-clock seconds),
+# and its consecutive failures: the worker's heartbeat (otklik.ops.heartbeat) publishes
+# them so health checks and metrics in other processes can see how far behind scans are.
+LAST_OK: dict[str, float] = {}
+FAILURES: dict[str, int] = {}
+
 
 @dataclass
 class PeriodicScan:
@@ -65,10 +71,12 @@ class Scheduler:
             try:
                 func()
                 scan.failures = 0
+                LAST_OK[scan.path] = time.time()
             except Exception:
                 scan.failures += 1
                 logger.exception("Periodic scan %s failed", scan.path)
             finally:
+                FAILURES[scan.path] = scan.failures
                 close_old_connections()
             scan.next_run = clock() + scan.every
             ran.append(scan.path)
