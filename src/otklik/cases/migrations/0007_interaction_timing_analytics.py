@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0005_drop_indexes_covered_by_composites"),
+        ("cases", "0006_defects_topic_lines"),
     ]
 
     operations = [
