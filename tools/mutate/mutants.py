@@ -136,9 +136,9 @@ def _variants(node: ast.AST, parent: ast.AST | None, field: str | None) -> list[
         found.append(("delete", f"delete call {ast.unparse(node.value)[:40]}"))
     if isinstance(node, ast.Raise):
         found.append(("delete", "delete raise"))
-    if isinstance(node, ast.Return) and node.value is not None:
-        if not (isinstance(node.value, ast.Constant) and node.value.value is None):
-            found.append(("return_none", "return x -> return None"))
+    returns_value = isinstance(node, ast.Return) and node.value is not None
+    if returns_value and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+        found.append(("return_none", "return x -> return None"))
     return found
 
 

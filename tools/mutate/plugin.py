@@ -21,6 +21,7 @@ PostgreSQL connection with its parent); `make mutate` runs it that way.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
@@ -171,10 +172,8 @@ def _child(session, module, source, mutant, items, database: str | None) -> None
         code = 1  # the mutant broke the run itself: it was noticed
     finally:
         for suffix in ("", "-wal", "-shm", ".writer-lock"):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(copy_path + suffix)
-            except OSError:
-                pass
         os._exit(code)
 
 
@@ -229,10 +228,8 @@ def _run_mutants(session, module, source, todo, baseline, jobs) -> list[Result]:
 
 def _cleanup(database: str | None, pid: int) -> None:
     for suffix in ("", "-wal", "-shm", ".writer-lock"):
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(f"{database}.mutant-{pid}{suffix}")
-        except OSError:
-            pass
 
 
 def score(results: list[Result]) -> tuple[int, int, float]:
