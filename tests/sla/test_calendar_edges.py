@@ -1,7 +1,7 @@
 """Calendar edges no whole-hour example reaches: minutes, the ends of a span, the hour a
 clock skips, refusals and their words (mutation survivors of issue 19, docs/testing.md)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -56,16 +56,21 @@ def test_touching_and_overlapping_spans_merge_and_bad_ones_are_refused():
     assert normalise_spans([(600, 660), (540, 600)]) == ((540, 660),)
     assert normalise_spans([(540, 700), (600, 660), (800, 900)]) == ((540, 700), (800, 900))
     assert normalise_spans([(0, 1440)]) == ((0, 1440),)
-    for bad in [(600, 600), (-1, 10), (0, 1441), (700, 600)]:
-        with pytest.raises(ValueError, match="must start before it ends"):
-            normalise_spans([bad])
+    for start, end in [(600, 600), (-1, 10), (0, 1441), (700, 600)]:
+        with pytest.raises(ValueError) as refused:
+            normalise_spans([(start, end)])
+        assert str(refused.value) == (
+            f"a span must start before it ends within a day: {start}-{end}"
+        )
 
 
 def test_weekly_hours_name_weekdays_zero_to_six():
     assert parse_weekly({"6": [["09:30", "12:00"]]}) == {6: ((570, 720),)}
     assert parse_weekly({"0": [["09:00", "12:00"], ["11:00", "13:15"]]}) == {0: ((540, 795),)}
     for key in ("7", "-1"):
-        with pytest.raises(ValueError, match="weekday must be 0"):
+        with pytest.raises(
+            ValueError, match=r"^weekday must be 0 \(Monday\) to 6 \(Sunday\), got '"
+        ):
             parse_weekly({key: [["09:00", "18:00"]]})
 
 
@@ -150,6 +155,30 @@ def test_a_span_inside_the_skipped_hour_is_no_time_at_all():
         datetime(2026, 3, 30, 12, 0, tzinfo=BERLIN),
     ) == timedelta(hours=1)  # only the 30th: the 29th's 02:00-03:00 does not exist
     assert not is_working_instant(gap, datetime(2026, 3, 29, 3, 30, tzinfo=BERLIN))
+    # 03:00 summer time is the instant both ends of the vanished span map to: not working.
+    assert not is_working_instant(gap, datetime(2026, 3, 29, 3, 0, tzinfo=BERLIN))
+
+
+def test_a_calendar_without_working_time_says_so_instead_of_searching_forever():
+    closed = CalendarSpec(weekly={})
+    start = msk(2026, 12, 7, 9, 0)
+    with pytest.raises(ValueError, match=r"^the calendar has no working time within three years$"):
+        add_business(closed, start, timedelta(minutes=1))
+    with pytest.raises(ValueError, match=r"^the calendar has no working time"):
+        is_working_instant(closed, start)
+
+
+class _NoOffset(tzinfo):
+    """A time zone that does not know its offset: such a datetime is not aware."""
+
+    def utcoffset(self, dt):
+        return None
+
+
+def test_a_time_zone_without_an_offset_is_refused_as_naive():
+    vague = datetime(2026, 12, 7, 9, 0, tzinfo=_NoOffset())
+    with pytest.raises(ValueError, match=r"^datetimes must be timezone-aware$"):
+        business_between(WEEKDAYS_9_TO_18, vague, msk(2026, 12, 7, 10, 0))
 
 
 @pytest.mark.parametrize(
