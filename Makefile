@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Find a Python 3.12: pyenv's shim, python3.12 on PATH, or python3 if it is 3.12.
 BOOTSTRAP_PY := $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: run test lint format check install locales secrets clean logins serve lock
+.PHONY: run test lint format check install locales secrets clean logins serve lock mutate
 
 # Dependencies come from requirements.lock (exact versions with hashes, made from
 # pyproject.toml by `make lock`), installed by uv — itself a single wheel that pip fetches
@@ -84,6 +84,16 @@ logins: install secrets
 
 test: install locales
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of one module (tools/mutate, docs/testing.md):
+#   make mutate MODULE=otklik.handoffs.services [TESTS="tests/handoffs tests/cases"] [JOBS=2]
+# It runs on the embedded SQLite test database whatever DATABASE_URL says.
+MUTATE_TESTS = $(or $(TESTS),tests/$(word 2,$(subst ., ,$(MODULE))))
+mutate: install locales
+	@test -n "$(MODULE)" || (echo "usage: make mutate MODULE=otklik.app.module [TESTS=...]"; exit 2)
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p tools.mutate.plugin -p no:cacheprovider \
+	  -q -m "not browser" --mutate $(MODULE) --mutate-jobs $(or $(JOBS),2) \
+	  --mutate-report var/mutate-$(MODULE).json $(MUTATE_TESTS)
 
 lint: install secrets
 	$(VENV)/bin/ruff check .

@@ -137,7 +137,10 @@ def add_business(spec: CalendarSpec, start: datetime, amount: timedelta) -> date
     cursor = start.astimezone(UTC)
     left = amount
     # Start a day early: a span of the previous local day may still be running in UTC terms.
-    for begin, end in _intervals(spec, _local_date(spec, start) - timedelta(days=1)):
+    # `_intervals` never ends: it raises when three years hold no working time.
+    intervals = _intervals(spec, _local_date(spec, start) - timedelta(days=1))
+    while True:
+        begin, end = next(intervals)
         if end <= cursor:
             continue
         begin = max(begin, cursor)
@@ -145,7 +148,6 @@ def add_business(spec: CalendarSpec, start: datetime, amount: timedelta) -> date
         if left <= available:
             return (begin + left).astimezone(start.tzinfo)
         left -= available
-    raise AssertionError("unreachable")  # _intervals raises first
 
 
 def business_between(spec: CalendarSpec, a: datetime, b: datetime) -> timedelta:
@@ -193,9 +195,10 @@ def is_working_instant(spec: CalendarSpec, moment: datetime) -> bool:
         return True
     utc = moment.astimezone(UTC)
     day = _local_date(spec, moment) - timedelta(days=1)
-    for begin, end in _intervals(spec, day):
+    intervals = _intervals(spec, day)  # never ends (see add_business)
+    while True:
+        begin, end = next(intervals)
         if begin > utc:
             return False
-        if begin <= utc <= end:
+        if utc <= end:
             return True
-    return False
