@@ -144,3 +144,41 @@ def test_a_handoff_answer_is_held_when_the_case_moved_on(cast, case, client):
     client.post(url, {"answer": "Операции проверены", "seen": str(case_seen_marker(case=case))})
     handoff.refresh_from_db()
     assert handoff.answer == "Операции проверены"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_replies_sent_at_the_same_moment_one_is_held(cast):
+    """PostgreSQL: the guard locks the case row, so simultaneous sends are checked in turn."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite has a single writer)")
+    case = make_case(actor=cast.alice)
+    message_add(actor=cast.alice, case=case, body="Здравствуйте!", visibility="public")
+    seen = case_seen_marker(case=case)
+    barrier = threading.Barrier(2)
+    outcome: dict[str, str] = {}
+
+    def send(user, body):
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                reply_guard(case=case, seen=seen, sender=user)
+                message_add(actor=user, case=case, body=body, visibility="public")
+            outcome[body] = "sent"
+        except StaleReply:
+            outcome[body] = "held"
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=send, args=(cast.alice, "Закроем сегодня")),
+        threading.Thread(target=send, args=(cast.olga, "Закроем завтра")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcome.values()) == ["held", "sent"]

@@ -11,6 +11,7 @@ Ids, not times: events are ordered by id and a clock skew cannot hide one.
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from otklik.accounts.models import User
@@ -110,9 +111,16 @@ def reply_guard(*, case: Case, seen: int | None, sender: User | None) -> None:
 
     `seen=None` (no marker sent: the API, scripts) skips the check: the API has its own
     conflict rules and no page the sender could have read.
+
+    Called inside the transaction that then sends the reply, it first locks the case row
+    (PostgreSQL; SQLite has one writer anyway): two replies sent at the same moment are
+    checked one after the other, so the second sees the first and is held. Every write to
+    a case (a reply, a client's message, a status change) updates that row too.
     """
     if seen is None:
         return
+    if transaction.get_connection().in_atomic_block:
+        Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").first()
     changes = case_changes_since(case=case, seen=seen, sender=sender)
     if changes:
         raise StaleReply(changes)

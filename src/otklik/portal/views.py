@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -292,13 +293,14 @@ def staff_answer(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=case_id)
     body = request.POST.get("body", "")
     try:
-        reply_guard(case=case, seen=parse_seen(request.POST.get("seen")), sender=request.user)
-        services.portal_answer_post(
-            actor=request.user,
-            case=case,
-            body=body,
-            idempotency_key=request.POST.get("idempotency_key", ""),
-        )
+        with transaction.atomic():
+            reply_guard(case=case, seen=parse_seen(request.POST.get("seen")), sender=request.user)
+            services.portal_answer_post(
+                actor=request.user,
+                case=case,
+                body=body,
+                idempotency_key=request.POST.get("idempotency_key", ""),
+            )
     except StaleReply as exc:
         # Held, not lost: the text waits in the form as a draft; the page shows what changed.
         draft_save(user=request.user, case=case, kind=DraftKind.PORTAL, body=body)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -515,11 +516,13 @@ def message_create(request: HttpRequest, case_id: int) -> HttpResponse:
     }
     held = None
     try:
-        if values["visibility"] == MessageVisibility.PUBLIC:  # no reply sent blind
-            reply_guard(case=case, seen=parse_seen(request.POST.get("seen")), sender=request.user)
-        case_services.message_add(
-            actor=request.user, case=case, body=values["body"], visibility=values["visibility"]
-        )
+        with transaction.atomic():
+            if values["visibility"] == MessageVisibility.PUBLIC:  # no reply sent blind
+                seen = parse_seen(request.POST.get("seen"))
+                reply_guard(case=case, seen=seen, sender=request.user)
+            case_services.message_add(
+                actor=request.user, case=case, body=values["body"], visibility=values["visibility"]
+            )
     except ServiceError as exc:
         errors = {} if isinstance(exc, StaleReply) else _errors(exc)
         held = exc.changes if isinstance(exc, StaleReply) else None
