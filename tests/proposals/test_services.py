@@ -261,3 +261,13 @@ def test_the_case_clients_name_and_phone_do_not_reach_a_proposal(cast):
     )
     assert "Орлов" not in proposal.problem and "Марин" not in proposal.problem
     assert "555-12-34" not in proposal.problem and "[имя]" in proposal.problem
+
+
+def test_a_new_or_merged_proposal_changes_the_suggestions_at_once(cast, analyst):
+    first = _propose(cast.alice)
+    assert [s.proposal for s in similar_proposals(user=cast.bob, text="адрес доставки")] == [first]
+    second = _propose(cast.bob, title="Адрес доставки: исправление после заказа")
+    found = {s.proposal for s in similar_proposals(user=cast.bob, text="адрес доставки")}
+    assert found == {first, second}
+    proposal_merge(actor=analyst, source=second, target=first)
+    assert [s.proposal for s in similar_proposals(user=cast.bob, text="адрес доставки")] == [first]

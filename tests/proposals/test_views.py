@@ -111,3 +111,19 @@ def test_list_and_top_of_month(client, cast, existing):
         reverse("proposals:list"), {"sort": "links", "status": "new"}
     ).content.decode()
     assert existing.title in html and "top-of-month" in html
+
+
+def test_showing_linked_case_subjects_is_audited_only_for_readers_who_see_them(client, cast):
+    from otklik.audit.models import AuditRecord
+
+    case = make_case(actor=cast.alice, subject="Карта не доставлена")
+    proposal = proposal_create(actor=cast.alice, title="т", problem="п", proposal="п", case=case)
+    url = reverse("proposals:detail", args=[proposal.pk])
+    client.force_login(cast.bob)  # another team: sees the reference, not the subject
+    assert "Карта не доставлена" not in client.get(url).content.decode()
+    assert not AuditRecord.objects.filter(via="proposals").exists()
+    client.force_login(cast.alice)
+    assert "Карта не доставлена" in client.get(url).content.decode()
+    assert AuditRecord.objects.filter(
+        via="proposals", actor=cast.alice, client_id=case.client_id
+    ).exists()

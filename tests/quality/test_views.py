@@ -51,3 +51,14 @@ def test_operators_cannot_evaluate_and_outsiders_cannot_open(client, cast, card,
     assert client.post(reverse("quality:resolve", args=[evaluation.pk])).status_code == 403
     html = client.get(reverse("quality:figures")).content.decode()
     assert 'data-operator="alice"' not in html and 'data-operator="bob"' in html
+
+
+def test_scorecards_are_edited_in_the_admin(client, card):
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(username="root", role="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:quality_scorecard_change", args=[card.pk])).content.decode()
+    assert "Не раскрыл данные без проверки личности" in page
+    assert client.get(reverse("admin:library_story_changelist")).status_code == 200
+    assert client.get(reverse("admin:proposals_proposal_changelist")).status_code == 200

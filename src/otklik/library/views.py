@@ -29,6 +29,22 @@ from otklik.library.selectors import (
 UNPROCESSABLE = 422
 
 
+def _kind_labels() -> dict[str, str]:
+    return {
+        "card": _("card numbers"),
+        "inn": _("ИНН"),
+        "snils": _("СНИЛС"),
+        "passport": _("passport numbers"),
+        "phone": _("phones"),
+        "email": _("e-mails"),
+        "address": _("addresses"),
+        "amount": _("amounts"),
+        "name": _("names"),
+        "number": _("other numbers"),
+        "manual": _("hidden by the reviewer"),
+    }
+
+
 @login_required
 @require_GET
 def story_list(request: HttpRequest) -> HttpResponse:
@@ -113,6 +129,7 @@ def story_detail(request: HttpRequest, story_id: int) -> HttpResponse:
         else [],
         "topics": topic_list_active() if curator else [],
         "product_label": dict(ProductKind.choices).get(story.product_kind, ""),
+        "removed": [(_kind_labels().get(k, k), n) for k, n in story.redactions.items()],
     }
     return render(request, "library/detail.html", context)
 

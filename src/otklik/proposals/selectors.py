@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -196,6 +197,51 @@ class Similar:
     score: float
 
 
+@dataclass
+class _Corpus:
+    """Every live proposal's TF-IDF vector and an inverted index, built once per change."""
+
+    key: tuple
+    n: int
+    df: Counter
+    vectors: dict[int, dict[str, float]]
+    norms: dict[int, float]
+    postings: dict[str, list[int]]
+
+
+_corpus_cache: dict[str, _Corpus] = {}
+
+
+def _weight(tf: int, n: int, df: int) -> float:
+    return (1 + math.log(tf)) * math.log(1 + n / (1 + df))
+
+
+def _corpus() -> _Corpus:
+    """The corpus, rebuilt only when a proposal was added, changed or merged (the key is
+    one aggregate query); a suggestion then touches only the proposals sharing a word."""
+    live = Proposal.objects.exclude(status=ProposalStatus.MERGED)
+    stats = live.aggregate(n=Count("pk"), last=Max("pk"), changed=Max("updated_at"))
+    key = (connection.alias, stats["n"], stats["last"], stats["changed"])
+    cached = _corpus_cache.get("corpus")
+    if cached is not None and cached.key == key:
+        return cached
+    docs = {pk: Counter(terms.split()) for pk, terms in live.values_list("pk", "terms") if terms}
+    df: Counter = Counter()
+    postings: dict[str, list[int]] = {}
+    for pk, counts in docs.items():
+        df.update(counts.keys())
+        for term in counts:
+            postings.setdefault(term, []).append(pk)
+    n = len(docs)
+    vectors = {
+        pk: {t: _weight(c, n, df[t]) for t, c in counts.items()} for pk, counts in docs.items()
+    }
+    norms = {pk: math.sqrt(sum(v * v for v in vec.values())) or 1.0 for pk, vec in vectors.items()}
+    corpus = _Corpus(key, n, df, vectors, norms, postings)
+    _corpus_cache["corpus"] = corpus
+    return corpus
+
+
 def similar_proposals(
     *, user: User, text: str, exclude_id: int | None = None, limit: int = 5, threshold: float = 0.12
 ) -> list[Similar]:
@@ -209,36 +255,20 @@ def similar_proposals(
     query = Counter(analyse(text))
     if not query:
         return []
-    rows = list(
-        Proposal.objects.exclude(status=ProposalStatus.MERGED)
-        .exclude(pk=exclude_id or 0)
-        .values_list("pk", "terms")
-    )
-    docs = {pk: Counter(terms.split()) for pk, terms in rows if terms}
-    if not docs:
+    corpus = _corpus()
+    if not corpus.n:
         return []
-    df: Counter = Counter()
-    for counts in docs.values():
-        df.update(counts.keys())
-    n = len(docs)
-
-    def weight(term: str, tf: int) -> float:
-        return (1 + math.log(tf)) * math.log(1 + n / (1 + df.get(term, 0)))
-
-    q_vec = {t: weight(t, c) for t, c in query.items()}
+    q_vec = {t: _weight(c, corpus.n, corpus.df.get(t, 0)) for t, c in query.items()}
     q_norm = math.sqrt(sum(v * v for v in q_vec.values())) or 1.0
-    scored: list[tuple[float, int]] = []
-    for pk, counts in docs.items():
-        d_vec = {t: weight(t, c) for t, c in counts.items()}
-        dot = sum(v * d_vec[t] for t, v in q_vec.items() if t in d_vec)
-        if not dot:
-            continue
-        d_norm = math.sqrt(sum(v * v for v in d_vec.values())) or 1.0
-        score = dot / (q_norm * d_norm)
-        if score >= threshold:
-            scored.append((score, pk))
-    scored.sort(reverse=True)
-    top = scored[:limit]
+    dots: dict[int, float] = {}
+    for term, q_weight in q_vec.items():
+        for pk in corpus.postings.get(term, ()):
+            dots[pk] = dots.get(pk, 0.0) + q_weight * corpus.vectors[pk][term]
+    scored = sorted(
+        ((dot / (q_norm * corpus.norms[pk]), pk) for pk, dot in dots.items() if pk != exclude_id),
+        reverse=True,
+    )
+    top = [(score, pk) for score, pk in scored if score >= threshold][:limit]
     by_pk = _annotated().in_bulk([pk for _score, pk in top])
     return [Similar(by_pk[pk], round(score, 3)) for score, pk in top if pk in by_pk]
 

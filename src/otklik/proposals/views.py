@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.accounts.models import Department
+from otklik.audit.services import audit_records_bulk
 from otklik.cases.models import Case
 from otklik.cases.selectors import case_get_for_user, topic_get, topic_list_active
 from otklik.clients.models import ProductKind
@@ -153,9 +154,20 @@ def proposal_similar(request: HttpRequest) -> HttpResponse:
 def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = proposal_get_for_user(user=request.user, proposal_id=proposal_id)
     volume = topic_volume(proposal=proposal)
+    links = linked_cases(user=request.user, proposal=proposal)
+    shown = sorted({item.link.case.client_id for item in links if item.visible})
+    if shown:  # the subjects of the reader's visible cases are shown: a read of client data
+        audit_records_bulk(
+            actor=request.user,
+            action="case.view",
+            via="proposals",
+            client_ids=shown,
+            request=request,
+            detail=f"proposal {proposal.pk}: linked cases",
+        )
     context = {
         "proposal": proposal,
-        "links": linked_cases(user=request.user, proposal=proposal),
+        "links": links,
         "votes": proposal.votes.count(),
         "voted": has_voted(user=request.user, proposal=proposal),
         "events": proposal_history(proposal=proposal),
