@@ -150,6 +150,10 @@ def start_server(args, port: int) -> subprocess.Popen:
             str(bin_dir / "gunicorn"),
             "--config",
             str(ROOT / "deploy" / "gunicorn.conf.py"),
+            # On the command line: the config keeps one process without REDIS_URL (chat
+            # needs a shared channel layer); these pages need none, so the bench may use more.
+            "--workers",
+            str(args.workers),
             "otklik.asgi:application",
         ]
     elif args.server == "uvicorn":
