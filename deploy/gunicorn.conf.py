@@ -13,6 +13,10 @@ bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]
 # Two processes per core is the usual ASGI figure; at least 2 so one slow request never
 # holds the whole server.
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
+if not os.environ.get("REDIS_URL"):
+    # The embedded channel layer and cache live in one process's memory: a chat's visitor
+    # and operator on two processes would not see each other live. Without Redis, one.
+    workers = 1
 worker_class = "uvicorn_worker.UvicornWorker"
 # Websockets stay open for hours: a worker is not restarted for being "silent".
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

@@ -54,6 +54,31 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def server_cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system) of the server process and all its descendants, from /proc.
+
+    The machine is shared (other jobs load it), so wall-clock latency depends on the
+    neighbours; the server's CPU per request does not, and compares servers fairly."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        stats[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -125,6 +150,10 @@ def start_server(args, port: int) -> subprocess.Popen:
             str(bin_dir / "gunicorn"),
             "--config",
             str(ROOT / "deploy" / "gunicorn.conf.py"),
+            # On the command line: the config keeps one process without REDIS_URL (chat
+            # needs a shared channel layer); these pages need none, so the bench may use more.
+            "--workers",
+            str(args.workers),
             "otklik.asgi:application",
         ]
     elif args.server == "uvicorn":
@@ -267,6 +296,7 @@ def main() -> None:
     ctx = setup(args)
     port = args.port or free_port()
     only = set(args.only.split(","))
+    load_before = os.getloadavg()
     server = start_server(args, port)
     results: dict = {
         "server": args.server,
@@ -275,19 +305,28 @@ def main() -> None:
         "cases_in_db": ctx["cases_in_db"],
         "cores": os.cpu_count(),
     }
+
+    def phase(name: str, func, requests: int) -> None:
+        cpu = server_cpu_seconds(server.pid)
+        results[name] = func()
+        used = server_cpu_seconds(server.pid) - cpu
+        target = results[name]["overall"] if "overall" in results[name] else results[name]
+        target["server_cpu_ms_per_request"] = round(used * 1000 / max(requests, 1), 1)
+        print(name, target, flush=True)
+
     try:
         if "queue" in only:
-            results["queue"] = run_queue(port, ctx, args.requests)
-            print("queue", results["queue"], flush=True)
+            phase("queue", lambda: run_queue(port, ctx, args.requests), args.requests + 12)
         if "search" in only:
-            results["search"] = run_search(port, ctx)
-            print("search", results["search"]["overall"], flush=True)
+            phase("search", lambda: run_search(port, ctx), len(ctx["queries"]))
         if "case" in only:
-            results["case_page"] = run_case_pages(port, ctx, args.cases)
-            print("case page", results["case_page"], flush=True)
+            phase("case_page", lambda: run_case_pages(port, ctx, args.cases), args.cases + 10)
         if "intake" in only:
-            results["intake"] = run_intake(port, ctx, args.intake, args.clients)
-            print("intake", results["intake"], flush=True)
+            phase(
+                "intake",
+                lambda: run_intake(port, ctx, args.intake, args.clients),
+                args.intake + 10,
+            )
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -295,6 +334,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     results["load_average_after"] = os.getloadavg()
+    results["load_average_before"] = load_before
     out = ROOT / "var" / "bench" / f"http-{args.server}-{ctx['vendor']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))

@@ -56,7 +56,7 @@ def _cache():
     cache.set(key, "1", 10)
     value = cache.get(key)
     cache.delete(key)
-    return value == "1", cache.__class__.__name__
+    return value == "1", settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
 
 
 def _channel_layer():
