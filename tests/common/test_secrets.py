@@ -87,6 +87,8 @@ def test_production_starts_with_its_secrets_from_the_environment_or_files(tmp_pa
         OTKLIK_BACKOFFICE_SECRET="bo-secret",
         OTKLIK_OUTBOX_SECRET_KEY="outbox-key",
         OTKLIK_TOTP_SECRET_KEY="totp-key",
+        OTKLIK_MAIL_SECRET_KEY="mail-key",
+        OTKLIK_CTI_SECRET="cti-secret",
     )
     assert started.returncode == 0, started.stderr
     assert started.stdout.split() == [key_file.read_text().strip(), "bo-secret"]
