@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from otklik.accounts.models import Role, User
 from otklik.cases.models import OPEN_STATUSES, Case, Interaction
-from otklik.clients.models import Client, ClientSearchTerm
+from otklik.clients.models import Client, ClientSearchTerm, Segment
 from otklik.common.text import normalize
 from otklik.relationship.models import (
     Absence,
@@ -40,6 +40,8 @@ from otklik.relationship.models import (
 )
 
 PAGE_SIZE = 50
+#: `?manager=0`: the premium clients without a manager (supervisors only).
+UNASSIGNED = 0
 
 
 def absences_on(day: date) -> QuerySet[Absence]:
@@ -158,8 +160,13 @@ def portfolio(*, user: User, managers: list[int], filters: PortfolioFilters) -> 
         .values("m")
     )
     onboarding_open = OnboardingStep.objects.filter(client=OuterRef("pk"), done_at__isnull=True)
+    if managers == [UNASSIGNED]:
+        # Premium clients nobody looks after yet: what the supervisor assigns from.
+        book = Q(personal_manager__isnull=True, segment__in=[Segment.PREMIUM, Segment.PRIVATE])
+    else:
+        book = Q(personal_manager_id__in=managers)
     qs = (
-        Client.objects.filter(personal_manager_id__in=managers)
+        Client.objects.filter(book)
         .select_related("relationship__package_level", "personal_manager")
         .annotate(
             health_score=Coalesce(F("health__score"), Value(-1), output_field=IntegerField()),
