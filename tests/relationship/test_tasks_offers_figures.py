@@ -87,3 +87,45 @@ def test_demo_desk_world(db, cast, settings):
     assert "Гордеева" in texts  # onboarding overdue
     # Marina is away and Pavel covers her: her short clients are on his list.
     assert any(i.client.personal_manager.username == "manager2" for i in items)
+
+
+def test_client_desk_page_ticks_onboarding_records_offers_and_tasks(client, desk, fixed_today):
+    from django.urls import reverse
+
+    from otklik.relationship.models import ManagerTask, OfferOutcome, OnboardingStep
+    from otklik.relationship.services import onboarding_start
+
+    c = premium_client(desk.pavel, desk.platinum)
+    feed(c, "card_spend", "87600")
+    feed(c, "salary_credited", 1)
+    onboarding_start(clients=[c])
+    client.force_login(desk.pavel)
+    page = client.get(reverse("relationship:client", args=[c.pk])).content.decode()
+    assert "ещё 12\u00a0400 ₽ до бесплатного обслуживания" in page
+    assert "Кредитная карта с льготным периодом" in page
+
+    step = OnboardingStep.objects.filter(client=c, code="intro_call").get()
+    client.post(reverse("relationship:onboarding_step", args=[step.pk]), {"done": "1"})
+    step.refresh_from_db()
+    assert step.done_at is not None and step.done_by == desk.pavel
+
+    rule = OfferRule.objects.get(code="credit_card")
+    client.post(reverse("relationship:offer", args=[c.pk]), {"rule": rule.pk, "status": "accepted"})
+    assert OfferOutcome.objects.get(client=c).status == "accepted"
+
+    client.post(
+        reverse("relationship:task_add", args=[c.pk]),
+        {"title": "Перезвонить про карту", "due_on": "2026-12-05"},
+    )
+    task = ManagerTask.objects.get(client=c)
+    assert task.manager == desk.pavel and timezone.localtime(task.due_at).day == 5
+    client.post(reverse("relationship:task_close", args=[task.pk]))
+    task.refresh_from_db()
+    assert task.done_at is not None
+    # Another manager's client: every write is refused as if it did not exist.
+    hers = premium_client(desk.marina, desk.platinum)
+    other = premium_client(desk.marina, desk.platinum)
+    other.personal_manager = None
+    other.save()
+    assert client.post(reverse("relationship:task_add", args=[other.pk]), {}).status_code == 404
+    assert client.get(reverse("relationship:client", args=[hers.pk])).status_code == 200

@@ -241,7 +241,10 @@ def task_add(request: HttpRequest, client_id: int) -> HttpResponse:
 def task_close(request: HttpRequest, task_id: int) -> HttpResponse:
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
     services.task_done(task=task)
-    return HttpResponseRedirect(request.POST.get("back") or reverse("relationship:portfolio"))
+    back = request.POST.get("back", "")
+    return HttpResponseRedirect(
+        back if back.startswith("/desk/") else reverse("relationship:portfolio")
+    )
 
 
 @login_required
