@@ -43,6 +43,8 @@ class CallItem:
     client_id: int
     reasons: list[Reason] = field(default_factory=list)
     client: Client | None = None
+    card_url: str = ""
+    outcome_url: str = ""
 
     @property
     def rank(self) -> int:

@@ -117,12 +117,18 @@ def calls(request: HttpRequest) -> HttpResponse:
     items = call_list(managers=managers)
     _audit_list(request, [i.client.pk for i in items])
     today = timezone.localdate()
+    # One reverse each, not two per row: the list can be a hundred rows long.
+    card = reverse("workspace:client_card", args=[0]).removesuffix("0/")
+    outcome = reverse("relationship:call_outcome", args=[0]).removesuffix("0/outcome")
+    for item in items:
+        item.card_url = f"{card}{item.client_id}/"
+        item.outcome_url = f"{outcome}{item.client_id}/outcome"
     return render(
         request,
         "relationship/calls.html",
         {
             "items": items,
-            "outcomes": Outcome.choices,
+            "outcomes": [(value, str(label)) for value, label in Outcome.choices],
             "days_left": days_left_in_month(today),
             "today": today,
             "manager_id": manager_id,
