@@ -34,6 +34,7 @@ from otklik.relationship.models import (
     Absence,
     AssignmentChange,
     ManagerTask,
+    OfferRule,
     OnboardingStep,
     RelatedClient,
     Relationship,
@@ -110,6 +111,17 @@ def client_in_book(*, user: User, client_id: int) -> Client:
     ]:
         raise Http404("client not found")
     return client
+
+
+def clients_for_assignment(*, user: User, client_ids: list[int]) -> list[Client]:
+    """The clients a supervisor ticked to move (nobody else may move any)."""
+    if not can_manage_books(user):
+        return []
+    return list(Client.objects.filter(pk__in=client_ids[:5000]))
+
+
+def offer_rule_get(*, rule_id: int | None) -> OfferRule | None:
+    return OfferRule.objects.filter(pk=rule_id, active=True).first() if rule_id else None
 
 
 SORTS = {
