@@ -116,3 +116,20 @@ def test_profile_edit_is_audited(client, desk, fixed_today):
     orlov.refresh_from_db()
     assert orlov.address_as == "Костя" and orlov.relationship.informal
     assert AuditRecord.objects.filter(client=orlov, action="client.profile.update").exists()
+
+
+def test_supervisor_assigns_an_unassigned_premium_client(client, desk, cast, fixed_today):
+    from otklik.clients.models import Segment
+
+    newcomer = ClientFactory(segment=Segment.PREMIUM, last_name="Гордеева")
+    ClientFactory(last_name="Обычнов")
+    client.force_login(cast.sue)
+    page = client.get(reverse("relationship:portfolio"), {"manager": 0}).content.decode()
+    assert "Гордеева" in page and "Обычнов" not in page
+    client.post(
+        reverse("relationship:assign"), {"client": [newcomer.pk], "to_manager": desk.pavel.pk}
+    )
+    newcomer.refresh_from_db()
+    assert newcomer.personal_manager == desk.pavel
+    client.force_login(desk.pavel)
+    assert client.get(reverse("relationship:portfolio"), {"manager": 0}).status_code == 404

@@ -9,11 +9,14 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from otklik.audit.services import audit_record
-from otklik.relationship.feed import MAX_ROWS, FeedRejected, feed_apply
+from otklik.relationship.feed import FeedRejected, feed_apply
 from otklik.relationship.health import client_health
 from otklik.relationship.selectors import can_manage_books, client_in_book
 
 router = Router(tags=["manager desk"])
+
+#: Rows per request: ~20 000 rows of JSON stay under Django's 2.5 MB request body limit.
+API_MAX_ROWS = 20_000
 
 
 class FeedRowIn(Schema):
@@ -27,7 +30,12 @@ class FeedIn(Schema):
     batch_id: str = Field(
         ..., min_length=1, max_length=150, description="Resending a batch id changes nothing."
     )
-    rows: list[FeedRowIn] = Field(..., min_length=1, max_length=MAX_ROWS)
+    rows: list[FeedRowIn] = Field(
+        ...,
+        min_length=1,
+        max_length=API_MAX_ROWS,
+        description=f"At most {API_MAX_ROWS} rows a request: send a day's feed in batches.",
+    )
 
 
 class FeedOut(Schema):

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -43,6 +43,8 @@ class CallItem:
     client_id: int
     reasons: list[Reason] = field(default_factory=list)
     client: Client | None = None
+    card_url: str = ""
+    outcome_url: str = ""
 
     @property
     def rank(self) -> int:
@@ -54,24 +56,30 @@ class CallItem:
         return [r.key for r in self.reasons]
 
 
-def rub(amount: Decimal) -> str:
-    return number_format(amount.quantize(Decimal(1)), decimal_pos=0, force_grouping=True)
+def rub(amount: Decimal, separator: str | None = None) -> str:
+    """Whole roubles grouped by thousands in the active language («12 400»)."""
+    if separator is None:
+        separator = get_format("THOUSAND_SEPARATOR")
+    return f"{int(amount.quantize(Decimal(1))):,}".replace(",", separator)
 
 
 def _fee_reasons(scope: dict, today: date) -> dict[int, list[Reason]]:
     left = days_left_in_month(today)
     month = today.strftime("%Y-%m")
+    # Translated once: a book may have hundreds of clients short this month.
+    template = _("%(amount)s ₽ more to keep the service free")
+    days = ngettext("%(n)d day left in the month", "%(n)d days left in the month", left) % {
+        "n": left
+    }
+    separator = get_format("THOUSAND_SEPARATOR")
+    # The fewer days left, the more a call matters now.
+    weight = 70 + min(25, 25 * 10 // max(left, 1))
     out: dict[int, list[Reason]] = {}
     rows = HealthSummary.objects.filter(**scope, fee_free=False, fee_shortfall__gt=0).values_list(
         "client_id", "fee_shortfall"
     )
     for client_id, shortfall in rows:
-        text = _("%(amount)s ₽ more to keep the service free") % {"amount": rub(shortfall)}
-        text += " · " + ngettext(
-            "%(n)d day left in the month", "%(n)d days left in the month", left
-        ) % {"n": left}
-        # The fewer days left, the more a call matters now.
-        weight = 70 + min(25, 25 * 10 // max(left, 1))
+        text = template % {"amount": rub(shortfall, separator)} + " · " + days
         out.setdefault(client_id, []).append(Reason(f"fee:{month}", "fee", weight, text))
     return out
 
@@ -85,8 +93,9 @@ def _unused_reasons(scope: dict, today: date) -> dict[int, list[Reason]]:
         criterion__kind=CriterionKind.PAID_UNUSED,
         criterion__active=True,
     ).values_list("client_id", "criterion_id", "criterion__name")
+    template = _("pays for it but does not use: %(n)s")
     for client_id, criterion_id, name in rows:
-        text = _("pays for it but does not use: %(n)s") % {"n": name}
+        text = template % {"n": name}
         reason = Reason(f"unused:{criterion_id}:{month}", "unused", 45, text)
         out.setdefault(client_id, []).append(reason)
     return out

@@ -3,7 +3,8 @@
 Criteria are data (`HealthCriterion`); values come from the back-office feed
 (`MetricValue`). `health_recompute` turns the day's feed into `HealthResult` rows and a
 `HealthSummary` per client (score, fee-free or how much is missing) in chunks, with
-bulk upserts, so 100 000 clients take seconds rather than a query per client.
+bulk upserts, so 100 000 clients take seconds rather than a query per client. Per
+criterion only the results the call list reads are stored (paid-for products unused).
 """
 
 import calendar
@@ -181,6 +182,8 @@ def health_recompute(
                 evaluate(c, values.get((client_id, c.metric_id, c.monthly))) for c in criteria
             ]
             health = summarise(evaluated)
+            # Only what the call list reads is stored per criterion (products paid for
+            # but unused); the full breakdown of one client is computed when asked.
             results.extend(
                 HealthResult(
                     client_id=client_id,
@@ -190,6 +193,7 @@ def health_recompute(
                     gap=r.gap,
                 )
                 for r in evaluated
+                if r.criterion.kind == CriterionKind.PAID_UNUSED
             )
             summaries.append(
                 HealthSummary(

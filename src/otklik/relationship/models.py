@@ -220,7 +220,11 @@ class FeedBatch(models.Model):
 
 
 class HealthResult(models.Model):
-    """A criterion's result for a client at the last recompute: met or not, by how much."""
+    """A criterion's result for a client at the last recompute: met or not, by how much.
+
+    Stored for the criteria the call list reads (a product paid for but unused); the
+    client's page computes the full breakdown from the feed when it is opened.
+    """
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
     criterion = models.ForeignKey(HealthCriterion, on_delete=models.CASCADE, related_name="+")

@@ -28,18 +28,21 @@ from django.utils import timezone
 
 from otklik.accounts.models import Role, User
 from otklik.cases.models import OPEN_STATUSES, Case, Interaction
-from otklik.clients.models import Client, ClientSearchTerm
+from otklik.clients.models import Client, ClientSearchTerm, Segment
 from otklik.common.text import normalize
 from otklik.relationship.models import (
     Absence,
     AssignmentChange,
     ManagerTask,
+    OfferRule,
     OnboardingStep,
     RelatedClient,
     Relationship,
 )
 
 PAGE_SIZE = 50
+#: `?manager=0`: the premium clients without a manager (supervisors only).
+UNASSIGNED = 0
 
 
 def absences_on(day: date) -> QuerySet[Absence]:
@@ -110,6 +113,17 @@ def client_in_book(*, user: User, client_id: int) -> Client:
     return client
 
 
+def clients_for_assignment(*, user: User, client_ids: list[int]) -> list[Client]:
+    """The clients a supervisor ticked to move (nobody else may move any)."""
+    if not can_manage_books(user):
+        return []
+    return list(Client.objects.filter(pk__in=client_ids[:5000]))
+
+
+def offer_rule_get(*, rule_id: int | None) -> OfferRule | None:
+    return OfferRule.objects.filter(pk=rule_id, active=True).first() if rule_id else None
+
+
 SORTS = {
     "name": ("last_name", "first_name", "id"),
     "health": ("health_score", "last_name", "id"),
@@ -158,8 +172,13 @@ def portfolio(*, user: User, managers: list[int], filters: PortfolioFilters) -> 
         .values("m")
     )
     onboarding_open = OnboardingStep.objects.filter(client=OuterRef("pk"), done_at__isnull=True)
+    if managers == [UNASSIGNED]:
+        # Premium clients nobody looks after yet: what the supervisor assigns from.
+        book = Q(personal_manager__isnull=True, segment__in=[Segment.PREMIUM, Segment.PRIVATE])
+    else:
+        book = Q(personal_manager_id__in=managers)
     qs = (
-        Client.objects.filter(personal_manager_id__in=managers)
+        Client.objects.filter(book)
         .select_related("relationship__package_level", "personal_manager")
         .annotate(
             health_score=Coalesce(F("health__score"), Value(-1), output_field=IntegerField()),

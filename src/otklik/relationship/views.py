@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from otklik.accounts.selectors import user_get_active
 from otklik.audit.spool import audit_read_record
-from otklik.clients.models import Client, Segment
+from otklik.clients.models import Segment
 from otklik.common.errors import ServiceError
 from otklik.common.web import int_or_none, is_htmx, service_errors
 from otklik.relationship import selectors, services
@@ -29,7 +29,6 @@ from otklik.relationship.feed import FeedRejected, feed_upload_csv
 from otklik.relationship.figures import manager_figures, offers_for
 from otklik.relationship.health import client_health, days_left_in_month
 from otklik.relationship.models import (
-    OfferRule,
     OfferStatus,
     Outcome,
     PackageLevel,
@@ -92,7 +91,7 @@ def assign(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("client") if i.isdigit()][:5000]
     target_id = int_or_none(request.POST.get("to_manager"))
     target = user_get_active(user_id=target_id) if target_id else None
-    clients = list(Client.objects.filter(pk__in=ids))
+    clients = selectors.clients_for_assignment(user=request.user, client_ids=ids)
     try:
         moved = services.clients_assign(
             actor=request.user,
@@ -117,12 +116,18 @@ def calls(request: HttpRequest) -> HttpResponse:
     items = call_list(managers=managers)
     _audit_list(request, [i.client.pk for i in items])
     today = timezone.localdate()
+    # One reverse each, not two per row: the list can be a hundred rows long.
+    card = reverse("workspace:client_card", args=[0]).removesuffix("0/")
+    outcome = reverse("relationship:call_outcome", args=[0]).removesuffix("0/outcome")
+    for item in items:
+        item.card_url = f"{card}{item.client_id}/"
+        item.outcome_url = f"{outcome}{item.client_id}/outcome"
     return render(
         request,
         "relationship/calls.html",
         {
             "items": items,
-            "outcomes": Outcome.choices,
+            "outcomes": [(value, str(label)) for value, label in Outcome.choices],
             "days_left": days_left_in_month(today),
             "today": today,
             "manager_id": manager_id,
@@ -241,14 +246,17 @@ def task_add(request: HttpRequest, client_id: int) -> HttpResponse:
 def task_close(request: HttpRequest, task_id: int) -> HttpResponse:
     task = selectors.task_get_for_user(user=request.user, task_id=task_id)
     services.task_done(task=task)
-    return HttpResponseRedirect(request.POST.get("back") or reverse("relationship:portfolio"))
+    back = request.POST.get("back", "")
+    return HttpResponseRedirect(
+        back if back.startswith("/desk/") else reverse("relationship:portfolio")
+    )
 
 
 @login_required
 @require_POST
 def offer(request: HttpRequest, client_id: int) -> HttpResponse:
     client = selectors.client_in_book(user=request.user, client_id=client_id)
-    rule = OfferRule.objects.filter(pk=int_or_none(request.POST.get("rule")), active=True).first()
+    rule = selectors.offer_rule_get(rule_id=int_or_none(request.POST.get("rule")))
     if rule is None:
         messages.error(request, _("No such offer."))
     else:

@@ -1,0 +1,308 @@
+"""The personal manager's desk on a large book: portfolio, call list, health, feed import.
+
+Not a test: a script that builds (or reuses) its own database — one manager with a book
+of 2 000 clients (and a covered colleague's 40), 100 000 premium clients in all with a
+package level and this month's aggregates — then measures, through Django's test client
+(full middleware, session auth, templates):
+
+- the portfolio page for the 2 000-client book, several sorts/filters/searches (p50/p95);
+- the call list page for the same manager (p50/p95);
+- `health_recompute()` for all 100 000 clients (seconds);
+- a feed import of 100 000 rows through `POST /api/desk/feed`, in batches of 20 000
+  (seconds, the health recompute of the touched clients included).
+
+    .venv/bin/python bench/desk/run.py --fresh
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/otklik_pm \\
+        .venv/bin/python bench/desk/run.py
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default="var/bench/desk.sqlite3")
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--book", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, default=120)
+    parser.add_argument("--feed-rows", type=int, default=100_000)
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--only", default="portfolio,calls,recompute,feed")
+    return parser.parse_args()
+
+
+def setup_django(args: argparse.Namespace) -> None:
+    if "DATABASE_URL" not in os.environ:
+        path = (ROOT / args.db).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if args.fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings")
+    os.environ.setdefault("DEBUG", "1")
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+    import django
+
+    django.setup()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(times_ms: list[float]) -> dict:
+    return {
+        "n": len(times_ms),
+        "p50_ms": round(pct(times_ms, 0.50), 1),
+        "p95_ms": round(pct(times_ms, 0.95), 1),
+        "max_ms": round(max(times_ms), 1),
+        "mean_ms": round(statistics.fmean(times_ms), 1),
+    }
+
+
+def build(args: argparse.Namespace) -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from otklik.accounts.models import Role, User
+    from otklik.cases.models import Case
+    from otklik.clients.models import Client, ClientSearchTerm, Segment
+    from otklik.common.text import normalize
+    from otklik.demo import names
+    from otklik.relationship.catalogue import desk_rules_ensure
+    from otklik.relationship.health import month_start
+    from otklik.relationship.models import Absence, Metric, MetricValue, Relationship
+
+    call_command("migrate", verbosity=0)
+    if User.objects.filter(username="bench_manager").exists():
+        return
+    started = time.perf_counter()
+    rng = random.Random(7)
+    levels = list(desk_rules_ensure().values())
+    manager = User.objects.create_user(
+        "bench_manager", password="pass-12345", role=Role.PERSONAL_MANAGER, first_name="Евгений"
+    )
+    colleague = User.objects.create_user(
+        "bench_colleague", password="x", role=Role.PERSONAL_MANAGER, first_name="Марина"
+    )
+    others = [
+        User.objects.create_user(f"bench_pm{i}", password="x", role=Role.PERSONAL_MANAGER)
+        for i in range(48)
+    ]
+    today = timezone.localdate()
+    Absence.objects.create(
+        manager=colleague,
+        deputy=manager,
+        starts_on=today - timedelta(days=1),
+        ends_on=today + timedelta(days=5),
+    )
+    metrics = {m.code: m for m in Metric.objects.all()}
+    month = month_start(today)
+    now = timezone.now()
+    made = 0
+    while made < args.clients:
+        chunk = []
+        for i in range(made, min(made + 5000, args.clients)):
+            if i < args.book:
+                owner = manager
+            elif i < args.book + 40:
+                owner = colleague
+            else:
+                owner = others[i % len(others)]
+            female = rng.random() < 0.45
+            chunk.append(
+                Client(
+                    last_name=names.surname_for(rng.choice(names.SURNAMES), female=female),
+                    first_name=rng.choice(names.FEMALE_NAMES if female else names.MALE_NAMES),
+                    patronymic=rng.choice(names.PATRONYMICS)[1 if female else 0],
+                    segment=Segment.PREMIUM,
+                    birth_date=today.replace(year=1970 + i % 30) - timedelta(days=i % 365),
+                    personal_manager=owner,
+                )
+            )
+        created = Client.objects.bulk_create(chunk, batch_size=1000)
+        terms = []
+        for c in created:
+            if c.personal_manager_id in (manager.pk, colleague.pk):
+                last, first = normalize(c.last_name), normalize(c.first_name)
+                terms += [
+                    ClientSearchTerm(client=c, term=t) for t in (last, first, f"{first} {last}")
+                ]
+        ClientSearchTerm.objects.bulk_create(terms, batch_size=2000)
+        Relationship.objects.bulk_create(
+            [Relationship(client=c, package_level=levels[c.pk % len(levels)]) for c in created],
+            batch_size=2000,
+        )
+        values = []
+        for c in created:
+            spend = rng.randrange(40_000, 400_000)
+            for code, period, value in (
+                ("card_spend", month, spend),
+                ("balance", today, rng.randrange(100_000, 4_000_000)),
+                ("uses_app", month, 1 if rng.random() < 0.9 else 0),
+                ("salary_credited", month, 1 if rng.random() < 0.7 else 0),
+            ):
+                values.append(
+                    MetricValue(
+                        client=c,
+                        metric=metrics[code],
+                        period=period,
+                        value=Decimal(value),
+                        updated_at=now,
+                    )
+                )
+        MetricValue.objects.bulk_create(values, batch_size=2000)
+        made += len(chunk)
+    # Open cases on a tenth of the book, for the portfolio's count.
+    book = list(Client.objects.filter(personal_manager=manager).values_list("pk", flat=True))
+    Case.objects.bulk_create(
+        [
+            Case(
+                client_id=pk,
+                subject="Вопрос",
+                channel="phone",
+                owner=manager,
+                created_at=now,
+                updated_at=now,
+            )
+            for pk in book[::10]
+        ]
+    )
+    from otklik.relationship.health import health_recompute
+
+    health_recompute()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"built {args.clients} clients in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def measure(args: argparse.Namespace) -> dict:
+    from django.db import connection
+    from django.test import Client as HttpClient
+    from django.utils import timezone
+
+    from otklik.accounts.models import User
+    from otklik.clients.models import Client
+    from otklik.relationship.health import health_recompute, month_start
+
+    # Wall time and this process's CPU time: on SQLite (in-process) the CPU time is the
+    # request's own cost, whatever else the shared machine is running.
+    results: dict = {"vendor": connection.vendor, "load_average": os.getloadavg()}
+    manager = User.objects.get(username="bench_manager")
+    http = HttpClient()
+    http.force_login(manager)
+    combos = [
+        {},
+        {"sort": "health"},
+        {"sort": "last_contact"},
+        {"sort": "open_cases"},
+        {"sort": "shortfall"},
+        {"sort": "next_contact", "level": "black"},
+        {"q": "иван"},
+        {"page": "20"},
+    ]
+    if "portfolio" in args.only:
+        for combo in combos:  # warm-up
+            assert http.get("/desk/", combo).status_code == 200
+        times, cpu = [], []
+        for i in range(args.requests):
+            t, c = time.perf_counter(), time.process_time()
+            response = http.get("/desk/", combos[i % len(combos)])
+            times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+            assert response.status_code == 200
+        results["portfolio"] = {**summary(times), "cpu": summary(cpu)}
+        print("portfolio", results["portfolio"], flush=True)
+
+    if "calls" in args.only:
+        http.get("/desk/calls")
+        times, cpu = [], []
+        for _ in range(max(20, args.requests // 3)):
+            t, c = time.perf_counter(), time.process_time()
+            response = http.get("/desk/calls")
+            times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+            assert response.status_code == 200
+        results["call_list"] = {**summary(times), "cpu": summary(cpu)}
+        print("call list", results["call_list"], flush=True)
+
+    if "recompute" in args.only:
+        t, c = time.perf_counter(), time.process_time()
+        done = health_recompute()
+        results["recompute"] = {
+            "clients": done,
+            "seconds": round(time.perf_counter() - t, 1),
+            "cpu_seconds": round(time.process_time() - c, 1),
+        }
+        print("recompute", results["recompute"], flush=True)
+
+    if "feed" in args.only:
+        supervisor, _ = User.objects.get_or_create(
+            username="bench_supervisor", defaults={"role": "supervisor"}
+        )
+        http.force_login(supervisor)
+        ids = list(Client.objects.order_by("pk").values_list("pk", flat=True)[: args.feed_rows])
+        month = month_start(timezone.localdate()).strftime("%Y-%m")
+        rows = [
+            {"client_id": pk, "metric": "card_spend", "period": month, "value": 50_000 + pk % 9}
+            for pk in ids
+        ]
+        # The day's feed in batches of the API's maximum (20 000 rows a request).
+        from otklik.relationship.api import API_MAX_ROWS
+
+        stamp = time.time()
+        applied = clients = 0
+        t, c = time.perf_counter(), time.process_time()
+        for n, start in enumerate(range(0, len(rows), API_MAX_ROWS)):
+            part = rows[start : start + API_MAX_ROWS]
+            body = json.dumps({"batch_id": f"bench-{stamp}-{n}", "rows": part})
+            response = http.post("/api/desk/feed", body, content_type="application/json")
+            assert response.status_code == 200, response.content[:500]
+            applied += response.json()["rows"]
+            clients += response.json()["recomputed"]
+        elapsed = time.perf_counter() - t
+        results["feed_api"] = {
+            "rows": applied,
+            "requests": n + 1,
+            "seconds": round(elapsed, 1),
+            "cpu_seconds": round(time.process_time() - c, 1),
+            "recomputed": clients,
+        }
+        print("feed api", results["feed_api"], flush=True)
+    return results
+
+
+def main() -> None:
+    args = parse_args()
+    setup_django(args)
+    build(args)
+    from django.db import connection
+
+    results = measure(args)
+    out = ROOT / "var" / "bench" / f"desk-{connection.vendor}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()
