@@ -38,7 +38,7 @@ for _target in PROTECTED_USERS:
     SUPERVISOR_PAGES[f"accounts.user[{_target}]"] = {"change": OK, "delete": DENIED}
 #: What even a superuser may not do: rows written only by the system.
 SUPERUSER_DENIED: dict[str, set[str]] = {
-    "jobs.taskresult": {"add", "delete"},
+    "jobs.taskresult": {"add", "delete"},  # the task queue, shown through a Russian proxy
     "accounts.apitoken": {"add"},
     "audit.auditrecord": {"add", "delete"},
     "notifications.outbox": {"add"},
