@@ -1,12 +1,15 @@
 """Hybrid ranking: the lexical BM25 channel fused with sentence-embedding similarity.
 
 Each candidate (the best lexical matches and the nearest vectors among the documents the
-reader may see) gets four features — cosine similarity, the cosine's distance from the best
-one, BM25 relative to the query's best BM25, and the share of the query's idf mass it covers —
-and a logistic model turns them into the probability that it is the right article. The
-weights were fitted on the issue-11 dev set with cross-validation (bench/knowledge/
-fusion_fit.py; figures in docs/knowledge-benchmarks.md); the probability is also what the
-chat bot's thresholds read, so "confident" means the same thing everywhere.
+reader may see) gets FEATURES — the article vector's cosine, its gap to the best one and its
+z-score among the visible articles; BM25 relative to the query's best, the share of the
+query's idf mass it covers and its lexical rank; the cosine of its nearest single line (title,
+step, example question) and that line's gap to the best candidate's — and a logistic model
+turns them into the probability that it is the right article. The weights were fitted on the
+issue-11 dev set and the seed set with cross-validation (bench/knowledge/fusion_fit.py;
+figures and the features tried and dropped in docs/knowledge-benchmarks.md); the
+probability is also what the chat bot's thresholds read, so "confident" means the same
+thing everywhere.
 """
 
 import heapq
