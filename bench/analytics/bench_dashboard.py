@@ -69,8 +69,10 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, shared with other helpers",
         "dashboard_ms": {},
     }
-    print(f"{result['vendor']}: {result['interactions']:,} interactions, "
-          f"{result['rollup rows']:,} rollup rows")  # fmt: skip
+    print(
+        f"{result['vendor']}: {result['interactions']:,} interactions, "
+        f"{result['rollup rows']:,} rollup rows"
+    )
     for name, params in views.items():
         times = []
         for _ in range(args.runs):
@@ -101,11 +103,15 @@ def main() -> None:
             body = client.get(f"/analytics/export/cases.{fmt}", month_cases)
             rows = sum(1 for chunk in body.streaming_content if chunk.startswith("№".encode()))
         result[f"export_{fmt}"] = {
-            "bytes": size, "seconds": round(seconds, 1), "peak_mib": round(peak / 2**20, 1),
+            "bytes": size,
+            "seconds": round(seconds, 1),
+            "peak_mib": round(peak / 2**20, 1),
             "rows": rows,
-        }  # fmt: skip
-        print(f"  export {fmt}: {size / 2**20:.1f} MiB in {seconds:.1f} s, "
-              f"peak Python memory {peak / 2**20:.1f} MiB, rows {rows}")  # fmt: skip
+        }
+        print(
+            f"  export {fmt}: {size / 2**20:.1f} MiB in {seconds:.1f} s, "
+            f"peak Python memory {peak / 2**20:.1f} MiB, rows {rows}"
+        )
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"analytics-{connection.vendor}.json").write_text(json.dumps(result, indent=2))

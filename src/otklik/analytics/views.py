@@ -295,8 +295,9 @@ def nps_answer(request: HttpRequest, token: str) -> HttpResponse:
             context["errors"] = [_("Choose a number from 0 to 10.")]
         else:
             try:
-                services.nps_answer(survey=survey, score=score,
-                                    comment=request.POST.get("comment", ""))  # fmt: skip
+                services.nps_answer(
+                    survey=survey, score=score, comment=request.POST.get("comment", "")
+                )
                 context["done"] = True
             except ServiceError as error:
                 context["errors"] = error.messages

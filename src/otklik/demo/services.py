@@ -232,6 +232,7 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     by an older version gains what newer versions add on the next `make run`."""
     from otklik.accounts.services import supervisor_grant_admin
     from otklik.actions.demo import load_demo_actions
+    from otklik.analytics.demo import load_demo_analytics
     from otklik.chat.demo import load_demo_chat
     from otklik.knowledge.demo import load_demo_knowledge
     from otklik.orders.demo import load_demo_orders
@@ -243,3 +244,4 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     load_demo_orders()
     load_demo_actions()
     load_demo_chat()
+    load_demo_analytics()
