@@ -73,6 +73,26 @@ def _line_roots() -> dict[str, Topic]:
     return roots
 
 
+def _demo_clients(rng: random.Random, count: int = 80) -> list[Client]:
+    """Clients of their own (the stories' clients keep exactly the cases their stories
+    tell); phone numbers from a range the stories do not use."""
+    from otklik.clients.services import client_create
+    from otklik.demo import names
+
+    people = []
+    for n in range(count):
+        female = rng.random() < 0.5
+        people.append(
+            client_create(
+                last_name=names.surname_for(rng.choice(names.SURNAMES), female=female),
+                first_name=rng.choice(names.FEMALE_NAMES if female else names.MALE_NAMES),
+                patronymic=rng.choice(names.PATRONYMICS)[1 if female else 0],
+                phones=[f"+7999{7000000 + n:07d}"],
+            )
+        )
+    return people
+
+
 def _operators(team) -> list[User]:
     people = list(User.objects.filter(team=team, is_active=True).exclude(role=Role.SPECIALIST))
     if len(people) < 3:
@@ -101,10 +121,8 @@ def load_demo_analytics(*, now: datetime | None = None, seed: int = 12) -> bool:
     from otklik.demo.reference import reference_data_ensure
 
     ref = reference_data_ensure()
-    clients = list(Client.objects.order_by("pk")[:200])
-    if not clients:
-        return False
     rng = random.Random(seed)
+    clients = _demo_clients(rng)
     now = now or timezone.now()
     _line_roots()
     departments = list(Department.objects.all())
