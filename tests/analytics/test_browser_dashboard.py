@@ -20,22 +20,37 @@ def test_supervisor_dashboard_period_filter_drill_and_xlsx(
     from openpyxl import load_workbook
 
     chat_team, phone_team = TeamFactory(name="Чат банка"), TeamFactory(name="Вторая линия")
-    UserFactory(username="olga", first_name="Ольга", last_name="Руднева",
-                role=Role.SUPERVISOR, team=chat_team)  # fmt: skip
+    UserFactory(
+        username="olga",
+        first_name="Ольга",
+        last_name="Руднева",
+        role=Role.SUPERVISOR,
+        team=chat_team,
+    )
     irina = UserFactory(username="irina", first_name="Ирина", last_name="Смирнова", team=chat_team)
     topic = TopicFactory(name="Блокировка карты")
     now = timezone.now()
     for day in range(20):
         at = now - timedelta(days=day, hours=1)
         for n in range(1 + day % 3):
-            case = raw_case(client=ClientFactory(), team=chat_team, owner=irina, topic=topic,
-                            channel="chat" if n else "phone", created=at,
-                            resolved=at + timedelta(minutes=20),
-                            subject=f"Карта заблокирована {day}-{n}")  # fmt: skip
+            case = raw_case(
+                client=ClientFactory(),
+                team=chat_team,
+                owner=irina,
+                topic=topic,
+                channel="chat" if n else "phone",
+                created=at,
+                resolved=at + timedelta(minutes=20),
+                subject=f"Карта заблокирована {day}-{n}",
+            )
             raw_contact(case, at=at, operator=irina, talk=200 + 30 * n, wrap=40, queue=5 + 10 * n)
             raw_csi(case, score=5 - (day + n) % 3, at=at + timedelta(minutes=30))
-    other = raw_case(client=ClientFactory(), team=phone_team, created=now - timedelta(hours=2),
-                     subject="Чужая команда")  # fmt: skip
+    other = raw_case(
+        client=ClientFactory(),
+        team=phone_team,
+        created=now - timedelta(hours=2),
+        subject="Чужая команда",
+    )
     raw_contact(other, at=other.created_at, talk=50)
     rollups.rebuild(since=now - timedelta(days=40), now=now)
 

@@ -150,3 +150,23 @@ def test_exports_carry_the_filters_and_read_back(cast, client, data):
     assert client.get(reverse("analytics:export", args=["team", "pdf"])).status_code == 400
     client.force_login(cast.alice)
     assert client.get(reverse("analytics:export", args=["operator", "csv"])).status_code == 403
+
+
+def test_backlog_in_sql_matches_the_definition(cast):
+    from otklik.analytics import live, metrics, selectors
+
+    now = timezone.now()
+    ages = [timedelta(hours=2), timedelta(days=1), timedelta(days=5), timedelta(days=40)]
+    for age in ages:
+        raw_case(client=ClientFactory(), team=cast.team_a, created=now - age)
+    overdue = raw_case(client=ClientFactory(), team=cast.team_b, created=now - timedelta(days=2))
+    overdue.due_at = now - timedelta(hours=1)
+    overdue.save()
+    scope = selectors.Scope(kind="all")
+    f = selectors.Filters()
+    result = live.backlog(scope, f, now)
+    expected = metrics.backlog(
+        [(now - a, None) for a in ages] + [(overdue.created_at, overdue.due_at)], now
+    )
+    assert result["total"] == expected and result["open"] == 5
+    assert dict(result["teams"])[cast.team_b.name]["overdue"] == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import User
@@ -22,16 +22,23 @@ from otklik.portal.models import CsiRating, PortalAnswer
 
 
 def backlog(scope: Scope, f: Filters, now: datetime) -> dict:
-    """Open cases now (the period does not apply): per age bucket, overdue, per team."""
+    """Open cases now (the period does not apply): per age bucket, overdue, per team.
+    Counted in SQL with the bucket bounds of metrics.AGE_BUCKETS (age ≥ low ⇔ created at
+    or before now − low), so tens of thousands of open cases are never loaded."""
+    counts = {}
+    for label, low, high in metrics.AGE_BUCKETS:
+        q = Q(created_at__lte=now - low)
+        if high is not None:
+            q &= Q(created_at__gt=now - high)
+        counts[label] = Count("pk", filter=q)
+    counts["overdue"] = Count("pk", filter=Q(due_at__lt=now))
     open_cases = Case.objects.filter(case_scope_q(scope, f), is_open=True)
-    rows = list(open_cases.values_list("created_at", "due_at", "team__name"))
-    total = metrics.backlog(((c, d) for c, d, _t in rows), now)
-    per_team: dict[str, dict[str, int]] = {}
-    for created, due, team in rows:
-        counts = per_team.setdefault(team or "—", {k: 0 for k in total})
-        counts[metrics.age_bucket(created, now)] += 1
-        counts["overdue"] += int(due is not None and due < now)
-    return {"total": total, "teams": sorted(per_team.items()), "open": len(rows)}
+    rows = list(open_cases.values("team__name").annotate(**counts).order_by("team__name"))
+    keys = list(counts)
+    total = {k: sum(r[k] for r in rows) for k in keys}
+    teams = [(r["team__name"] or "—", {k: r[k] for k in keys}) for r in rows]
+    opened = sum(total[label] for label, _low, _high in metrics.AGE_BUCKETS)
+    return {"total": total, "teams": teams, "open": opened}
 
 
 def handoffs(scope: Scope, f: Filters, now: datetime) -> dict[str, metrics.HandoffFigures]:

@@ -53,37 +53,79 @@ def generate_activity(
     departments = list(Department.objects.values_list("pk", flat=True))
     inter = _BulkInserter(
         Interaction,
-        ["client_id", "case_id", "channel", "direction", "operator_id", "summary",
-         "external_ref", "started_at", "ended_at", "queue_seconds", "wrap_up_seconds"],
-    )  # fmt: skip
+        [
+            "client_id",
+            "case_id",
+            "channel",
+            "direction",
+            "operator_id",
+            "summary",
+            "external_ref",
+            "started_at",
+            "ended_at",
+            "queue_seconds",
+            "wrap_up_seconds",
+        ],
+    )
     msg = _BulkInserter(
         Message,
         ["id", "case_id", "author_kind", "visibility", "body", "created_at"],
     )
     csi = _BulkInserter(
-        CsiRating, ["case_id", "message_id", "client_id", "score", "comment", "created_at",
-                    "updated_at"]
-    )  # fmt: skip
+        CsiRating,
+        ["case_id", "message_id", "client_id", "score", "comment", "created_at", "updated_at"],
+    )
     nps = _BulkInserter(
         NpsSurvey,
-        ["client_id", "case_id", "kind", "channel", "segment", "token_hash", "sent_at",
-         "answered_at", "score", "comment", "team_id", "operator_id", "topic_id",
-         "case_channel"],
-    )  # fmt: skip
+        [
+            "client_id",
+            "case_id",
+            "kind",
+            "channel",
+            "segment",
+            "token_hash",
+            "sent_at",
+            "answered_at",
+            "score",
+            "comment",
+            "team_id",
+            "operator_id",
+            "topic_id",
+            "case_channel",
+        ],
+    )
     hand = _BulkInserter(
         Handoff,
-        ["case_id", "department_id", "question", "status", "created_by_id", "answer",
-         "created_at", "due_at", "answered_at"],
-    )  # fmt: skip
+        [
+            "case_id",
+            "department_id",
+            "question",
+            "status",
+            "created_by_id",
+            "answer",
+            "created_at",
+            "due_at",
+            "answered_at",
+        ],
+    )
     group = (inter, msg, csi, nps, hand)
     next_message = _next_id(Message)
     next_nps = _next_id(NpsSurvey)
     rows = (
         Case.objects.filter(pk__gte=first_case_id)
         .order_by("pk")
-        .values_list("pk", "client_id", "channel", "owner_id", "team_id", "topic_id",
-                     "created_at", "resolved_at", "closed_at")
-    )  # fmt: skip
+        .values_list(
+            "pk",
+            "client_id",
+            "channel",
+            "owner_id",
+            "team_id",
+            "topic_id",
+            "created_at",
+            "resolved_at",
+            "closed_at",
+        )
+    )
     started = datetime.now(UTC)
     for pk, client, channel, owner, team, topic, created, resolved, closed in rows.iterator(
         chunk_size=5000
@@ -98,38 +140,75 @@ def generate_activity(
             talk = _lognormal(rng, 240 if channel == "phone" else 420, 0.6)
             wrap = _lognormal(rng, 45, 0.5)
             operator = None if abandoned else owner
-            inter.add((
-                client, pk, channel, "inbound" if inbound else "outbound", operator, "", "",
-                adapt(at), None if abandoned else adapt(at + (queue or 0) + talk),
-                queue, None if abandoned else wrap,
-            ))  # fmt: skip
+            inter.add(
+                (
+                    client,
+                    pk,
+                    channel,
+                    "inbound" if inbound else "outbound",
+                    operator,
+                    "",
+                    "",
+                    adapt(at),
+                    None if abandoned else adapt(at + (queue or 0) + talk),
+                    queue,
+                    None if abandoned else wrap,
+                )
+            )
             at += rng.randrange(600, 4 * 86400)
         if resolved is not None and rng.random() < 0.3:
             rated = int(resolved.timestamp()) + rng.randrange(60, 86400)
-            msg.add((next_message, pk, AuthorKind.STAFF, MessageVisibility.PUBLIC, "Ответ",
-                     adapt(rated - 30)))  # fmt: skip
-            csi.add((pk, next_message, client, _pick(rng, CSI_MIX), "", adapt(rated),
-                     adapt(rated)))  # fmt: skip
+            msg.add(
+                (
+                    next_message,
+                    pk,
+                    AuthorKind.STAFF,
+                    MessageVisibility.PUBLIC,
+                    "Ответ",
+                    adapt(rated - 30),
+                )
+            )
+            csi.add((pk, next_message, client, _pick(rng, CSI_MIX), "", adapt(rated), adapt(rated)))
             next_message += 1
         if closed is not None and rng.random() < 0.12:
             sent = int(closed.timestamp()) + 600
             answered = rng.random() < 0.35
-            nps.add((
-                client, pk, "after_case", "sms", "", f"load-{next_nps}", adapt(sent),
-                adapt(sent + rng.randrange(60, 3 * 86400)) if answered else None,
-                _pick(rng, NPS_MIX) if answered else None, "", team or 0, owner or 0,
-                topic or 0, channel,
-            ))  # fmt: skip
+            nps.add(
+                (
+                    client,
+                    pk,
+                    "after_case",
+                    "sms",
+                    "",
+                    f"load-{next_nps}",
+                    adapt(sent),
+                    adapt(sent + rng.randrange(60, 3 * 86400)) if answered else None,
+                    _pick(rng, NPS_MIX) if answered else None,
+                    "",
+                    team or 0,
+                    owner or 0,
+                    topic or 0,
+                    channel,
+                )
+            )
             next_nps += 1
         if departments and rng.random() < 0.08:
             asked = t0 + rng.randrange(300, 7200)
             took = _lognormal(rng, 5 * 3600, 1.0)
             done = resolved is not None or rng.random() < 0.6
-            hand.add((
-                pk, rng.choice(departments), "Прошу проверить", "answered" if done else "open",
-                owner, "Проверено" if done else "", adapt(asked), adapt(asked + 24 * 3600),
-                adapt(asked + took) if done else None,
-            ))  # fmt: skip
+            hand.add(
+                (
+                    pk,
+                    rng.choice(departments),
+                    "Прошу проверить",
+                    "answered" if done else "open",
+                    owner,
+                    "Проверено" if done else "",
+                    adapt(asked),
+                    adapt(asked + 24 * 3600),
+                    adapt(asked + took) if done else None,
+                )
+            )
         if len(inter.rows) >= batch_size:
             _flush(*group)
             if inter.written % 100_000 < batch_size:
@@ -139,9 +218,13 @@ def generate_activity(
         from otklik.demo.load import _reset_sequences
 
         _reset_sequences([Message, NpsSurvey])
-    stats.rows.update({
-        "interactions": inter.written, "csi ratings": csi.written, "nps surveys": nps.written,
-        "handoffs": hand.written,
-    })  # fmt: skip
+    stats.rows.update(
+        {
+            "interactions": inter.written,
+            "csi ratings": csi.written,
+            "nps surveys": nps.written,
+            "handoffs": hand.written,
+        }
+    )
     stats.seconds["activity"] = (datetime.now(UTC) - started).total_seconds()
     return stats

@@ -71,6 +71,9 @@ class RollupWatermark(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     computed_until = models.DateTimeField()
+    # The highest id seen per source table: rows inserted since then with an event time
+    # behind the look-back (late imports, backdated records) get their hours refreshed.
+    last_ids = models.JSONField(default=dict)
     updated_at = models.DateTimeField()
 
     class Meta:

@@ -76,9 +76,10 @@ def weekly_report_scan(now: datetime | None = None) -> int:
             continue
         with transaction.atomic():
             claimed = (
-                ReportSubscription.objects.filter(pk=sub.pk).exclude(last_week=key)
+                ReportSubscription.objects.filter(pk=sub.pk)
+                .exclude(last_week=key)
                 .update(last_week=key)
-            )  # fmt: skip
+            )
             if not claimed:
                 continue
             notify(

@@ -20,13 +20,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from otklik.analytics import facts
-from otklik.analytics.models import HourlyRollup, RollupWatermark
-from otklik.cases.models import Case, Interaction
-from otklik.portal.models import CsiRating
+from otklik.analytics.models import HourlyRollup, NpsSurvey, RollupWatermark
+from otklik.cases.models import Case, CaseEvent, Interaction
+from otklik.chat.models import ChatRating
+from otklik.portal.models import CsiRating, PortalAnswer
 
 logger = logging.getLogger(__name__)
 WATERMARK = "hourly"
@@ -81,9 +82,10 @@ def rebuild(
     """Recompute [since, until) day by day (all history by default) and move the
     watermark to `now`. Each day is its own transaction, so a long rebuild is resumable."""
     now = now or timezone.now()
+    ids = top_ids()
     since = since or earliest_data()
     if since is None:
-        _set_watermark(now)
+        _set_watermark(now, ids)
         return 0
     until = until or now
     written, cursor = 0, facts.floor_hour(since)
@@ -91,13 +93,58 @@ def rebuild(
         step = min(cursor + timedelta(days=1), until)
         written += refresh(since=cursor, until=step, now=now)
         cursor = step
-    _set_watermark(now)
+    _set_watermark(now, ids)
     return written
 
 
-def _set_watermark(at: datetime) -> None:
+# Insert-only sources: (key, model, the event times a new row can change).
+SOURCES = (
+    ("interaction", Interaction, ("started_at", "case__resolved_at")),
+    ("case", Case, ("created_at", "resolved_at")),
+    ("case_event", CaseEvent, ("case__resolved_at",)),
+    ("csi", CsiRating, ("created_at",)),
+    ("chat_rating", ChatRating, ("created_at",)),
+    ("portal_answer", PortalAnswer, ("posted_at",)),
+    ("nps", NpsSurvey, ("answered_at",)),
+)
+
+
+def top_ids() -> dict[str, int]:
+    return {key: model.objects.aggregate(m=Max("pk"))["m"] or 0 for key, model, _f in SOURCES}
+
+
+def _late_rows(last: dict, top: dict, since: datetime) -> set[datetime]:
+    """Hours behind `since` touched by rows inserted after the last scan (backdated)."""
+    hours: set[datetime] = set()
+    repeat = timedelta(days=settings.OTKLIK_FCR_REPEAT_DAYS)
+    for key, model, fields in SOURCES:
+        rows = model.objects.filter(pk__gt=last.get(key, 0), pk__lte=top[key])
+        for values in rows.values_list(*fields).iterator(chunk_size=5000):
+            for at in values:
+                if at is not None and at < since:
+                    hours.add(facts.floor_hour(at))
+        if key == "case":
+            # A backdated case can be the repeat that takes FCR from an earlier resolution.
+            backdated = rows.filter(created_at__lt=since + repeat)
+            for client_id, topic_id, created in backdated.values_list(
+                "client_id", "topic_id", "created_at"
+            ):
+                earlier = Case.objects.filter(
+                    client_id=client_id,
+                    topic_id=topic_id,
+                    resolved_at__gte=created - repeat,
+                    resolved_at__lt=min(created, since),
+                )
+                hours |= {
+                    facts.floor_hour(at) for at in earlier.values_list("resolved_at", flat=True)
+                }
+    return hours
+
+
+def _set_watermark(at: datetime, ids: dict[str, int]) -> None:
     RollupWatermark.objects.update_or_create(
-        name=WATERMARK, defaults={"computed_until": at, "updated_at": timezone.now()}
+        name=WATERMARK,
+        defaults={"computed_until": at, "last_ids": ids, "updated_at": timezone.now()},
     )
 
 
@@ -111,8 +158,10 @@ def rollup_scan(now: datetime | None = None) -> int:
             logger.info("analytics: first rollup build, %s rows", written)
             return written
         since = min(mark.computed_until, now) - lookback()
-        # Older rows edited since the watermark: their hours are refreshed one by one.
-        stale: set[datetime] = set()
+        top = top_ids()
+        # Older rows edited or inserted (backdated) since the watermark: their hours are
+        # refreshed one by one.
+        stale = _late_rows(mark.last_ids or {}, top, since)
         edited = Case.objects.filter(updated_at__gt=mark.computed_until)
         for created, resolved in edited.values_list("created_at", "resolved_at"):
             for at in (created, resolved):
@@ -124,7 +173,6 @@ def rollup_scan(now: datetime | None = None) -> int:
             stale.add(facts.floor_hour(at))
         written = refresh(since=since, until=now + HOUR, now=now)
         written += _refresh_hours(stale, now)
-        mark.computed_until = now
-        mark.updated_at = timezone.now()
-        mark.save(update_fields=["computed_until", "updated_at"])
+        mark.computed_until, mark.last_ids, mark.updated_at = now, top, timezone.now()
+        mark.save(update_fields=["computed_until", "last_ids", "updated_at"])
     return written

@@ -122,9 +122,12 @@ def nps_after_case_scan(now: datetime | None = None, limit: int = 500) -> int:
         for channel in (SurveyChannel.EMAIL, SurveyChannel.SMS):
             try:
                 nps_survey_send(
-                    client=case.client, channel=channel, kind=SurveyKind.AFTER_CASE,
-                    case=case, now=now,
-                )  # fmt: skip
+                    client=case.client,
+                    channel=channel,
+                    kind=SurveyKind.AFTER_CASE,
+                    case=case,
+                    now=now,
+                )
             except ServiceError:
                 continue
             sent += 1
@@ -148,8 +151,13 @@ def nps_relationship_send(
         if sent >= limit:
             break
         try:
-            nps_survey_send(client=client, channel=channel, kind=SurveyKind.RELATIONSHIP,
-                            segment=segment, now=now)  # fmt: skip
+            nps_survey_send(
+                client=client,
+                channel=channel,
+                kind=SurveyKind.RELATIONSHIP,
+                segment=segment,
+                now=now,
+            )
         except ServiceError:
             continue
         sent += 1

@@ -145,6 +145,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+DRILL_LABELS = {
+    "contacts": gettext_lazy("Contacts"),
+    "aht": gettext_lazy("AHT, s"),
+    "sl": gettext_lazy("Service level"),
+    "csi": "CSI",
+    "csi_bad": gettext_lazy("CSI 1–3"),
+    "nps": "NPS",
+    "resolved": gettext_lazy("Resolved"),
+    "fcr": gettext_lazy("Resolved at first contact"),
+    "fcr_miss": gettext_lazy("Not resolved at first contact"),
+    "portal": gettext_lazy("Answers in ЛК within 24 h"),
+    "portal_late": gettext_lazy("Late answers in ЛК"),
+    "backlog": gettext_lazy("Backlog now"),
+    "overdue": gettext_lazy("overdue"),
+    "handoffs": gettext_lazy("Handoffs to departments"),
+}
+
+
 def _row_query(f, dim: str, key) -> str:
     """The dashboard's query narrowed to one row of a breakdown table."""
     if dim == "topic" and not key:
@@ -178,7 +196,7 @@ def drill(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "f": f,
-            "metric": metric,
+            "metric": DRILL_LABELS.get(metric, metric),
             "query": request.GET.urlencode(),
             "filters": f.describe(),
             "department": request.GET.get("department", ""),
@@ -295,8 +313,9 @@ def nps_answer(request: HttpRequest, token: str) -> HttpResponse:
             context["errors"] = [_("Choose a number from 0 to 10.")]
         else:
             try:
-                services.nps_answer(survey=survey, score=score,
-                                    comment=request.POST.get("comment", ""))  # fmt: skip
+                services.nps_answer(
+                    survey=survey, score=score, comment=request.POST.get("comment", "")
+                )
                 context["done"] = True
             except ServiceError as error:
                 context["errors"] = error.messages

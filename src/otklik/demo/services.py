@@ -232,6 +232,7 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     by an older version gains what newer versions add on the next `make run`."""
     from otklik.accounts.services import supervisor_grant_admin
     from otklik.actions.demo import load_demo_actions
+    from otklik.analytics.demo import load_demo_analytics
     from otklik.chat.demo import load_demo_chat
     from otklik.demo.scenes_003_desk import load_demo_desk
     from otklik.knowledge.demo import load_demo_knowledge
@@ -248,3 +249,4 @@ def demo_extras_load(*, staff: dict[str, User]) -> None:
     from otklik.demo.quality_scene import load_demo_quality
 
     load_demo_quality()
+    load_demo_analytics()

@@ -40,8 +40,12 @@ class Command(BaseCommand):
             from otklik.analytics.load import generate_activity
             from otklik.analytics.rollups import rebuild
 
-            more = generate_activity(first_case_id=first_case, seed=seed, batch_size=batch_size,
-                                     log=lambda message: self.stdout.write(message))  # fmt: skip
+            more = generate_activity(
+                first_case_id=first_case,
+                seed=seed,
+                batch_size=batch_size,
+                log=lambda message: self.stdout.write(message),
+            )
             stats.rows.update(more.rows)
             stats.seconds.update(more.seconds)
             self.stdout.write("rollups …")
