@@ -282,8 +282,7 @@ def handoff_send(
         event = _event(handoff, actor, HandoffEventKind.SENT, question, now)
         _store(handoff, event, checked, actor, now, stored)
         deadline = deadline_start(case=case, kind=HANDOFF_ANSWER, handoff=handoff, start=now)
-        handoff.due_at = deadline.due_at
-        handoff.save(update_fields=["due_at"])
+        handoff.due_at = deadline.due_at  # the stored row: sla.services keeps it in step
         _case_event(case, actor, "department", department.name, now)
         if (
             case.status != CaseStatus.WAITING_DEPARTMENT
