@@ -4,13 +4,21 @@ words) and that a status change moves the SLA clocks (issue 19, survivor 8)."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from otklik.cases import services
 from otklik.cases.models import Case, CaseStatus, MessageVisibility
 from otklik.common.errors import ServiceError
 from otklik.sla.models import Deadline, DeadlineKind, SlaPolicy
 from tests.factories import ClientFactory, TopicFactory, make_case
+
+
+@pytest.fixture(autouse=True)
+def _in_russian():
+    """The words are checked in Russian, whatever language an earlier test left active."""
+    with translation.override("ru"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

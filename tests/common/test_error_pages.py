@@ -23,8 +23,8 @@ def test_a_missing_case_is_a_localised_404_in_the_workspace(cast, client, langua
 
 
 def test_a_forbidden_staff_page_is_a_403_in_the_workspace(cast, client):
-    client.force_login(cast.alice)
-    response = client.get("/portal/stats/")
+    client.force_login(cast.alice)  # an operator asking for another team's figures
+    response = client.get(f"/analytics/?team={cast.team_b.pk}")
     page = response.content.decode()
     assert response.status_code == 403
     assert "Нет доступа" in page and 'class="mainnav"' in page and "Forbidden" not in page

@@ -2,6 +2,7 @@
 scoping matters, and what each person is told (found by mutation testing: docs/testing.md)."""
 
 import pytest
+from django.utils import translation
 
 from otklik.cases.models import CaseStatus
 from otklik.common.errors import ServiceError
@@ -11,6 +12,14 @@ from otklik.live.models import LiveEvent
 from otklik.notifications.models import Outbox
 from otklik.sla.models import Deadline
 from tests.factories import make_case
+
+
+@pytest.fixture(autouse=True)
+def _in_russian():
+    """The words are checked in Russian, whatever language an earlier test left active."""
+    with translation.override("ru"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

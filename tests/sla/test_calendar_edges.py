@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from otklik.sla.calendar import (
     WALL_CLOCK,
@@ -17,6 +18,14 @@ from otklik.sla.calendar import (
     parse_weekly,
     time_to_minutes,
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_russian():
+    """The words are checked in Russian, whatever language an earlier test left active."""
+    with translation.override("ru"):
+        yield
+
 
 MSK = ZoneInfo("Europe/Moscow")
 BERLIN = ZoneInfo("Europe/Berlin")  # clocks go 02:00 -> 03:00 on 29 March 2026
