@@ -218,9 +218,12 @@
       }).catch(function () { /* offline: the form stays as it is */ });
   }
 
-  document.body.addEventListener("htmx:afterSwap", function () {
-    // The page's own action (a sent reply) swapped the timeline: what it shows is not news.
-    if (!refreshing) rememberTimeline();
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    // The page's own action (a sent reply, a POST) swapped the timeline: what it shows is
+    // not news, even when a live refresh of the same change is under way meanwhile.
+    var config = evt.detail && evt.detail.requestConfig;
+    var ownAction = config && config.verb && config.verb.toLowerCase() !== "get";
+    if (ownAction || !refreshing) rememberTimeline();
     guards = Array.prototype.slice.call(document.querySelectorAll("[data-presence-guard]"));
     guards.forEach(function (guard) {
       var parts = formParts(guard);
