@@ -40,22 +40,41 @@ class Story(models.Model):
         _("status"), max_length=12, choices=StoryStatus.choices, default=StoryStatus.DRAFT
     )
     hide_amounts = models.BooleanField(_("amounts hidden"), default=False)
-    redactions = models.JSONField(default=dict, blank=True, editable=False)
+    redactions = models.JSONField(_("redactions"), default=dict, blank=True, editable=False)
     # Where it came from, for the supervisors' bookkeeping only; never rendered as content.
     source_case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("source case"),
     )
     source_conversation = models.ForeignKey(
-        "chat.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "chat.Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("source chat"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("story written by"),
     )
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("published by"),
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
-    terms = models.TextField(blank=True, editable=False)
+    terms = models.TextField(_("search terms"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created"))
 
     class Meta:

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class MailConfig(AppConfig):
     name = "otklik.mail"
-    verbose_name = _("E-mail")
+    verbose_name = _("E-mail channel")

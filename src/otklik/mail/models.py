@@ -45,17 +45,17 @@ class Mailbox(models.Model):
     )
     imap_folder = models.CharField(_("IMAP folder"), max_length=200, default="INBOX")
     imap_username = models.CharField(_("IMAP user"), max_length=200, blank=True)
-    imap_password_sealed = models.TextField(blank=True, editable=False)
+    imap_password_sealed = models.TextField(_("IMAP password (sealed)"), blank=True, editable=False)
     smtp_host = models.CharField(_("SMTP host"), max_length=200, blank=True)
     smtp_port = models.PositiveIntegerField(_("SMTP port"), default=465)
     smtp_security = models.CharField(
         _("SMTP security"), max_length=10, choices=Security.choices, default=Security.SSL
     )
     smtp_username = models.CharField(_("SMTP user"), max_length=200, blank=True)
-    smtp_password_sealed = models.TextField(blank=True, editable=False)
+    smtp_password_sealed = models.TextField(_("SMTP password (sealed)"), blank=True, editable=False)
     # IMAP state: the folder's UIDVALIDITY and the highest UID already taken.
-    uid_validity = models.BigIntegerField(default=0, editable=False)
-    last_uid = models.BigIntegerField(default=0, editable=False)
+    uid_validity = models.BigIntegerField(_("IMAP UIDVALIDITY"), default=0, editable=False)
+    last_uid = models.BigIntegerField(_("last UID taken"), default=0, editable=False)
     last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
 

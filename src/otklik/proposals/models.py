@@ -41,7 +41,11 @@ class Proposal(models.Model):
         related_name="+",
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.NEW
@@ -49,12 +53,17 @@ class Proposal(models.Model):
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     implemented_on = models.DateField(_("implemented on"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
     )
     # The effect as measured: weekly case counts on the topic before and after implementation.
-    effect = models.JSONField(default=dict, blank=True, editable=False)
+    effect = models.JSONField(_("measured effect"), default=dict, blank=True, editable=False)
     # Lemmas of the title, problem and proposal, for the similar-proposal suggestions.
-    terms = models.TextField(blank=True, editable=False)
+    terms = models.TextField(_("search terms"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"))
 

@@ -62,24 +62,49 @@ class EvaluationStatus(models.TextChoices):
 class Evaluation(models.Model):
     """A mentor's or supervisor's scoring of one contact of one operator."""
 
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="+")
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.PROTECT, related_name="+", verbose_name=_("scorecard")
+    )
     evaluator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("evaluator"),
     )
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quality_evaluations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="quality_evaluations",
+        verbose_name=_("operator"),
     )
     kind = models.CharField(_("what"), max_length=8, choices=TargetKind.choices)
     conversation = models.ForeignKey(
-        "chat.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "chat.Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("chat"),
     )
     interaction = models.ForeignKey(
-        "cases.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cases.Interaction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("interaction"),
     )
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("case"),
     )
-    target_key = models.CharField(max_length=40, db_index=True)  # "chat:12": same contact
+    # "chat:12": the same contact, whichever of the three it is.
+    target_key = models.CharField(_("evaluated contact key"), max_length=40, db_index=True)
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=1)
     critical_failed = models.BooleanField(_("critical criterion failed"), default=False)
     comment = models.TextField(_("comment"), blank=True)
@@ -96,12 +121,17 @@ class Evaluation(models.Model):
     )
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     dispute_reason = models.TextField(_("why disputed"), blank=True)
-    disputed_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(_("dispute raised"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dispute resolved by"),
     )
     resolution_note = models.TextField(_("supervisor's decision"), blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(_("dispute resolved"), null=True, blank=True)
     created_at = models.DateTimeField(_("evaluated"), db_index=True)
 
     class Meta:

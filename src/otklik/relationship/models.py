@@ -87,15 +87,31 @@ class RelatedClient(models.Model):
 class AssignmentChange(models.Model):
     """History: a client moved from one manager to another (or first assigned)."""
 
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
     from_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("previous manager"),
     )
     to_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("new manager"),
     )
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     at = models.DateTimeField(_("time"), db_index=True)
@@ -206,7 +222,11 @@ class FeedBatch(models.Model):
     source = models.CharField(_("source"), max_length=16)
     rows = models.PositiveIntegerField(_("rows"), default=0)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("loaded by"),
     )
     at = models.DateTimeField(_("time"))
 
@@ -344,9 +364,17 @@ class Absence(models.Model):
     """A manager away (holiday, sick leave) and the named deputy who covers his book."""
 
     manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("manager"),
     )
-    deputy = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("deputy"),
+    )
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("to (inclusive)"))
 
