@@ -409,6 +409,7 @@ OTKLIK_RETENTION_DAYS = {
     "interactions": env_int("OTKLIK_RETENTION_INTERACTIONS_DAYS", 3 * 365),
     "attachments": env_int("OTKLIK_RETENTION_ATTACHMENTS_DAYS", 3 * 365),
     "closed_cases": env_int("OTKLIK_RETENTION_CLOSED_CASES_DAYS", 5 * 365),
+    "surveys": env_int("OTKLIK_RETENTION_SURVEYS_DAYS", 3 * 365),
     "clients": env_int("OTKLIK_RETENTION_CLIENTS_DAYS", 5 * 365),
     "outbox": env_int("OTKLIK_RETENTION_OUTBOX_DAYS", 30),
     "backoffice_calls": env_int("OTKLIK_RETENTION_BACKOFFICE_CALLS_DAYS", 365),

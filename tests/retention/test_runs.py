@@ -188,6 +188,19 @@ def test_every_table_that_refers_to_a_client_is_handled_by_retention():
         "portal.portalcaseread",  # deleted with the case and the client
         "portal.csirating",  # re-linked to the placeholder, comment removed
         "retention.anonymisedclient",
+        "telephony.call",  # interactions / closed_cases: number, recording, client removed
+        "telephony.callback",  # anonymised with its call; keeps its client until then
+        "analytics.npssurvey",  # surveys / closed_cases / clients: re-linked, comment removed
+        "relationship.relationship",  # the service profile; deleted with the client
+        "relationship.relatedclient",  # deleted with either client
+        "relationship.healthresult",  # deleted with the client
+        "relationship.healthsummary",  # deleted with the client
+        "relationship.metricvalue",  # deleted with the client; recent figures keep it
+        "relationship.onboardingstep",  # deleted with the client
+        "relationship.managertask",  # deleted with the client; an open one keeps it
+        "relationship.offeroutcome",  # re-linked to the placeholder (manager's figures)
+        "relationship.calloutcome",  # re-linked to the placeholder, reasons removed
+        "relationship.assignmentchange",  # kept on the anonymised id, reason removed
     }
     referring = {
         model._meta.label_lower

@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from otklik.actions.models import ClientFlag
+from otklik.analytics.models import NpsSurvey
 from otklik.cases.models import Case, CaseEvent, EventKind, Interaction, Message
 from otklik.chat.models import BotDecision, ChatMessage, ChatRating, Conversation
 from otklik.clients.models import Client, ClientSearchTerm, ContactPoint, Product
@@ -26,7 +27,20 @@ from otklik.live.models import LiveEvent
 from otklik.notifications.models import Outbox, OutboxStatus
 from otklik.orders.models import OrderSigningCode
 from otklik.portal.models import CsiRating, PortalCaseRead, PortalLoginCode
+from otklik.relationship.models import (
+    AssignmentChange,
+    CallOutcome,
+    HealthResult,
+    HealthSummary,
+    ManagerTask,
+    MetricValue,
+    OfferOutcome,
+    OnboardingStep,
+    RelatedClient,
+    Relationship,
+)
 from otklik.retention.models import AnonymisedClient
+from otklik.telephony.models import Call, Callback, CallEvent
 
 FINAL_OUTBOX = (OutboxStatus.SENT, OutboxStatus.DEAD)
 # Status history is what the metrics are computed from and holds no personal data.
@@ -107,6 +121,19 @@ def interactions_anonymise(interaction_ids: list[int], placeholder: int) -> None
     )
 
 
+def calls_anonymise(call_ids: list[int]) -> None:
+    """A telephone call keeps its timings, line, operator and case; number, recording,
+    client, the PBX's event payloads and its callback's number go."""
+    CallEvent.objects.filter(call_id__in=call_ids).update(payload={})
+    Callback.objects.filter(call_id__in=call_ids).update(number="", client=None)
+    Call.objects.filter(pk__in=call_ids).update(number="", recording_url="", client=None)
+
+
+def surveys_anonymise(survey_ids: list[int], placeholder: int) -> None:
+    """An NPS answer keeps its score, kind, channel and team for the rollups."""
+    NpsSurvey.objects.filter(pk__in=survey_ids).update(client_id=placeholder, comment="")
+
+
 def cases_anonymise(case_ids: list[int], placeholder: int) -> int:
     """Everything attached to the cases loses its texts; the cases move to the placeholder.
 
@@ -129,12 +156,37 @@ def cases_anonymise(case_ids: list[int], placeholder: int) -> int:
     Interaction.objects.filter(case_id__in=case_ids).update(
         client_id=placeholder, summary="", external_ref=""
     )
+    calls_anonymise(list(Call.objects.filter(case_id__in=case_ids).values_list("pk", flat=True)))
+    NpsSurvey.objects.filter(case_id__in=case_ids).update(client_id=placeholder, comment="")
     CsiRating.objects.filter(case_id__in=case_ids).update(client_id=placeholder, comment="")
     PortalCaseRead.objects.filter(case_id__in=case_ids).delete()
     LiveEvent.objects.filter(case_id__in=case_ids).delete()
     Outbox.objects.filter(case_id__in=case_ids, status__in=FINAL_OUTBOX).delete()
     Case.objects.filter(pk__in=case_ids).update(client_id=placeholder, subject="")
     return removed
+
+
+def _relationship_forget(client_ids: list[int], placeholder: int) -> None:
+    """The manager's desk: the profile, family links, figures, health, tasks and checklist
+    go with the client; offer and call outcomes move to the placeholder (they are the
+    manager's figures); the assignment history stays on the anonymised id, without reasons.
+    """
+    for model in (
+        Relationship,
+        HealthResult,
+        HealthSummary,
+        MetricValue,
+        OnboardingStep,
+        ManagerTask,
+    ):
+        model.objects.filter(client_id__in=client_ids).delete()
+    RelatedClient.objects.filter(client_id__in=client_ids).delete()
+    RelatedClient.objects.filter(related_id__in=client_ids).delete()
+    OfferOutcome.objects.filter(client_id__in=client_ids).update(client_id=placeholder)
+    CallOutcome.objects.filter(client_id__in=client_ids).update(
+        client_id=placeholder, reason_keys=[]
+    )
+    AssignmentChange.objects.filter(client_id__in=client_ids).update(reason="")
 
 
 def clients_anonymise(client_ids: list[int], placeholder: int, now: datetime) -> None:
@@ -144,6 +196,8 @@ def clients_anonymise(client_ids: list[int], placeholder: int, now: datetime) ->
     OrderSigningCode.objects.filter(client_id__in=client_ids).delete()
     Product.objects.filter(client_id__in=client_ids).delete()
     CsiRating.objects.filter(client_id__in=client_ids).update(client_id=placeholder, comment="")
+    NpsSurvey.objects.filter(client_id__in=client_ids).update(client_id=placeholder, comment="")
+    _relationship_forget(client_ids, placeholder)
     Outbox.objects.filter(client_id__in=client_ids, status__in=FINAL_OUTBOX).delete()
     Outbox.objects.filter(client_id__in=client_ids).update(client=None)
     Client.objects.filter(pk__in=client_ids).update(

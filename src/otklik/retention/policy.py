@@ -12,12 +12,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Anonymising classes first (a chat or call freed of its client lets the client go in the
-# same run), the client records after the cases, then the plain deletions.
+# same run), the client records after the cases and surveys, then the plain deletions.
 CLASS_ORDER = (
     "chats",
     "interactions",
     "attachments",
     "closed_cases",
+    "surveys",
     "clients",
     "outbox",
     "backoffice_calls",
@@ -30,6 +31,7 @@ CLASS_ORDER = (
 LABELS = {
     "chats": _("Closed chats: transcripts, files, client link"),
     "interactions": _("Call and contact summaries"),
+    "surveys": _("NPS survey answers"),
     "attachments": _("Handoff and chat files"),
     "closed_cases": _("Closed cases"),
     "clients": _("Client records nothing refers to"),

@@ -15,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from otklik.actions.models import FINAL_CALL_STATUSES, ActionRun, BackofficeCall
+from otklik.analytics.models import NpsSurvey
 from otklik.audit.models import AuditRecord
 from otklik.cases.models import Case, CaseStatus, Interaction
 from otklik.chat.models import (
@@ -30,9 +31,11 @@ from otklik.live.models import LiveEvent
 from otklik.notifications.models import Outbox
 from otklik.orders.models import Order, OrderSigningCode
 from otklik.portal.models import PortalLoginCode
+from otklik.relationship.models import ManagerTask, MetricValue
 from otklik.retention import anonymise
 from otklik.retention.models import AnonymisedClient, RetentionRun
 from otklik.retention.policy import Term
+from otklik.telephony.models import Call, Callback, CallEvent
 
 ANONYMISED, DELETED = "anonymised", "deleted"
 
@@ -112,6 +115,33 @@ def interactions_apply(ids: list[int], ctx: Context) -> int:
     return 0
 
 
+def calls_due(term: Term, ctx: Context) -> QuerySet:
+    """Telephone calls past the summaries' term that still hold a number, recording or
+    client, unless their case is still open (a call follows its case)."""
+    call = OuterRef("pk")
+    still_personal = (
+        Q(client__isnull=False)
+        | ~Q(number="")
+        | ~Q(recording_url="")
+        | Exists(CallEvent.objects.filter(call=call).exclude(payload={}))
+        | Exists(Callback.objects.filter(call=call).exclude(number=""))
+    )
+    return Call.objects.filter(still_personal, _not_under_open_case(), started_at__lt=term.cutoff)
+
+
+# --- NPS surveys ---------------------------------------------------------------------
+
+
+def surveys_due(term: Term, ctx: Context) -> QuerySet:
+    """NPS questions sent before the term: the score stays, the client and comment go."""
+    return _not_placeholder(NpsSurvey.objects.filter(sent_at__lt=term.cutoff), ctx)
+
+
+def surveys_apply(ids: list[int], ctx: Context) -> int:
+    anonymise.surveys_anonymise(ids, ctx.placeholder_for_write())
+    return 0
+
+
 # --- files ---------------------------------------------------------------------------
 
 
@@ -148,17 +178,22 @@ def clients_due(term: Term, ctx: Context) -> QuerySet:
     """Clients older than the term that nothing live refers to any more.
 
     Cases, calls, chats, orders and action runs keep a client (an anonymised case or call
-    points at the placeholder instead); so does any product that is not closed.
+    points at the placeholder instead); so does any product that is not closed, a
+    manager's task not done, and figures the bank sent within the term (still a client).
     """
     client = OuterRef("pk")
     referred = [
         Case.objects.filter(client=client),
         Interaction.objects.filter(client=client),
+        Call.objects.filter(client=client),
+        Callback.objects.filter(client=client),
         Conversation.objects.filter(client=client),
         Order.objects.filter(client=client),
         ActionRun.objects.filter(client=client),
         Product.objects.filter(client=client).exclude(status=ProductStatus.CLOSED),
         AnonymisedClient.objects.filter(client=client),
+        ManagerTask.objects.filter(client=client, done_at__isnull=True),
+        MetricValue.objects.filter(client=client, updated_at__gte=term.cutoff),
     ]
     due = Client.objects.filter(created_at__lt=term.cutoff)
     for query in referred:
@@ -198,7 +233,10 @@ SOURCES: dict[str, list[Source]] = {
             lambda ids, ctx: anonymise.chats_anonymise(ids),
         )
     ],
-    "interactions": [Source(Interaction, ANONYMISED, interactions_due, interactions_apply)],
+    "interactions": [
+        Source(Interaction, ANONYMISED, interactions_due, interactions_apply),
+        Source(Call, ANONYMISED, calls_due, lambda ids, ctx: anonymise.calls_anonymise(ids) or 0),
+    ],
     "attachments": [
         Source(
             HandoffAttachment,
@@ -214,6 +252,7 @@ SOURCES: dict[str, list[Source]] = {
         ),
     ],
     "closed_cases": [Source(Case, ANONYMISED, cases_due, cases_apply)],
+    "surveys": [Source(NpsSurvey, ANONYMISED, surveys_due, surveys_apply)],
     "clients": [Source(Client, ANONYMISED, clients_due, clients_apply)],
     "outbox": [
         Source(
