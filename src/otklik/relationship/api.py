@@ -1,6 +1,7 @@
 """The desk's JSON API: the back-office feed (batch, idempotent) and a client's health."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -63,7 +64,16 @@ class HealthOut(Schema):
     criteria: list[CriterionOut]
 
 
-@router.post("/desk/feed", response=FeedOut, summary="Apply a batch of back-office aggregates")
+# Refusals as the rest of the API documents them (401/403/404 with a detail, 400/422 with
+# the list of problems), so the schema names every status a caller can get.
+ERRORS = {400: Any, 401: Any, 403: Any, 404: Any, 422: Any}
+
+
+@router.post(
+    "/desk/feed",
+    response={200: FeedOut, **ERRORS},
+    summary="Apply a batch of back-office aggregates",
+)
 def feed(request: HttpRequest, payload: FeedIn) -> dict:
     """All rows valid, or 422 naming each bad row by its index and nothing applied."""
     if not can_manage_books(request.user):
@@ -93,7 +103,11 @@ def feed(request: HttpRequest, payload: FeedIn) -> dict:
     }
 
 
-@router.get("/desk/clients/{client_id}/health", response=HealthOut, summary="A client's health")
+@router.get(
+    "/desk/clients/{client_id}/health",
+    response={200: HealthOut, **ERRORS},
+    summary="A client's health",
+)
 def health(request: HttpRequest, client_id: int) -> dict:
     client = client_in_book(user=request.user, client_id=client_id)
     audit_record(actor=request.user, action="client.health.view", via="api", client_id=client.pk)
