@@ -170,3 +170,10 @@ def test_backlog_in_sql_matches_the_definition(cast):
     )
     assert result["total"] == expected and result["open"] == 5
     assert dict(result["teams"])[cast.team_b.name]["overdue"] == 1
+
+
+def test_backlog_ages_are_said_in_words(cast, client, data):
+    client.force_login(cast.sue)
+    page = client.get(URL).content.decode()
+    assert "меньше суток" in page and "больше 30 дней" in page
+    assert "&lt;1d" not in page and "7-30d" not in page

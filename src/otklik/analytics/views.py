@@ -112,7 +112,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     backlog = live.backlog(scope, f, now)
     backlog_svg = charts.bar_chart(
         title=_("Open cases by age"),
-        bars=[(k, v) for k, v in backlog["total"].items() if k != "overdue"],
+        bars=[
+            (str(AGE_LABELS.get(k, k)), v) for k, v in backlog["total"].items() if k != "overdue"
+        ],
         chart_id="chart-backlog",
     )
     return render(
@@ -160,6 +162,15 @@ DRILL_LABELS = {
     "backlog": gettext_lazy("Backlog now"),
     "overdue": gettext_lazy("overdue"),
     "handoffs": gettext_lazy("Handoffs to departments"),
+}
+
+# The backlog's age buckets (metrics.AGE_BUCKETS keys) as a reader says them.
+AGE_LABELS = {
+    "<1d": gettext_lazy("under a day"),
+    "1-3d": gettext_lazy("1–3 days"),
+    "3-7d": gettext_lazy("3–7 days"),
+    "7-30d": gettext_lazy("7–30 days"),
+    ">30d": gettext_lazy("over 30 days"),
 }
 
 
