@@ -128,6 +128,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "breakdowns": breakdowns,
             "backlog": backlog,
             "backlog_svg": backlog_svg,
+            "backlog_columns": [
+                AGE_LABELS.get(k) or DRILL_LABELS.get(k, k) for k in backlog["total"]
+            ],
             "handoffs": live.handoffs(scope, f, now),
             "comments": live.nps_comments(scope, f),
             "teams": selectors.teams_for(scope),
