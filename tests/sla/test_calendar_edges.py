@@ -203,3 +203,9 @@ def test_a_time_zone_without_an_offset_is_refused_as_naive():
 def test_working_instant_includes_the_ends_of_a_span(moment, working):
     assert is_working_instant(WEEKDAYS_9_TO_18, moment) is working
     assert is_working_instant(WALL_CLOCK, moment) is True
+
+
+def test_no_time_passes_between_an_instant_and_itself():
+    moment = msk(2026, 12, 7, 12, 0)
+    assert business_between(WEEKDAYS_9_TO_18, moment, moment) == timedelta(0)
+    assert add_business(WEEKDAYS_9_TO_18, moment, timedelta(0)) == moment
