@@ -41,6 +41,7 @@ export HOST=127.0.0.1 PORT WEB_CONCURRENCY=2 DEBUG=0
 export SECRET_KEY="check-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export OTKLIK_BACKOFFICE_SECRET=check-backoffice OTKLIK_OUTBOX_SECRET_KEY=check-outbox-key
 export OTKLIK_TOTP_SECRET_KEY=check-totp-key OTKLIK_PUBLIC_URL="http://127.0.0.1:$PORT/"
+export OTKLIK_MAIL_SECRET_KEY=check-mail-key OTKLIK_CTI_SECRET=check-cti-secret
 unset DATABASE_URL REDIS_URL PYTHONPATH
 mkdir -p "$WORK/data"
 cd "$WORK"
