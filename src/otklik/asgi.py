@@ -3,12 +3,19 @@
 import gc
 import os
 
+import django
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
-from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from django.conf import settings  # noqa: E402
+
+from otklik.ops.asgi_handler import PooledThreadASGIHandler  # noqa: E402
+
+# Django's handler, but on long-lived threads so database connections persist (why: there).
+django_asgi_app = PooledThreadASGIHandler(threads=settings.OTKLIK_ASGI_THREADS)
 
 from otklik.chat.origins import ChatOriginValidator  # noqa: E402
 from otklik.live.routing import websocket_urlpatterns  # noqa: E402  (needs apps loaded)

@@ -128,6 +128,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "otklik.urls"
 WSGI_APPLICATION = "otklik.wsgi.application"
 ASGI_APPLICATION = "otklik.asgi.application"
+# Threads per server process that run requests' synchronous code (views, ORM); each keeps
+# its database connection between requests (otklik/ops/asgi_handler.py).
+OTKLIK_ASGI_THREADS = env_int("OTKLIK_ASGI_THREADS", 4)
 
 TEMPLATES = [
     {
