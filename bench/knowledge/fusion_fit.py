@@ -36,6 +36,11 @@ def collect(queries, oos):
     stats = store.stats()
     index = semantic.get_index(generation)
     second = _second_model(index) if os.environ.get("KB_E5") else None
+    extra_names, extra = (), None
+    if os.environ.get("KB_EXTRA"):  # experiment columns (bench/knowledge/levers.py)
+        import levers
+
+        extra_names, extra = levers.columns(index)
     out = []
     for text, want in [*queries, *((q, None) for q in oos)]:
         terms, understood = analyse_query(text, an, stats)
@@ -54,12 +59,19 @@ def collect(queries, oos):
         x = x.reshape(len(found), -1)
         if second is not None:
             x = np.hstack([x, second(understood, [c.meta.pk for c in found])])
+        if extra is not None:
+            more = extra(understood, [c.meta.pk for c in found])
+            if len(found):  # line_first: 1/(1 + rank of the candidate's best line)
+                order = np.argsort(-x[:, fusion.ALL_FEATURES.index("line_best")], kind="stable")
+                more[order, extra_names.index("line_first")] = 1 / (1 + np.arange(len(found)))
+            x = np.hstack([x, more])
         y = np.array([c.meta.slug == want for c in found], dtype=np.float64)
         lexical = np.array([c.bm25 > 0 for c in found], dtype=bool)
         out.append((want, [c.meta.slug for c in found], x, y, lexical))
     names = [
         *fusion.ALL_FEATURES,
-        *(("e5_cosine", "e5_gap", "e5_z") if second else ()),
+        *(("e5_cosine", "e5_gap", "e5_z", "e5_line", "e5_line_gap") if second else ()),
+        *extra_names,
     ]
     return out, names
 
@@ -86,7 +98,7 @@ def _second_model(index):
         )
     )
     pks = [int(pk) for pk in index.pks]
-    matrix = []
+    matrix, line_vectors = [], {}
     for pk in pks:
         title, steps, body = docs[pk]
         lines = semantic._lines(title, steps, body)
@@ -94,16 +106,21 @@ def _second_model(index):
         vectors = norm(model.passage([*lines, whole]))
         vector = vectors[:-1].mean(axis=0) + vectors[-1]
         matrix.append(vector / np.linalg.norm(vector))
+        line_vectors[pk] = vectors[:-1]
     matrix = np.vstack(matrix)
     row_of = {pk: i for i, pk in enumerate(pks)}
 
     def columns(text, cand_pks):
-        sims = matrix @ norm(model.query(text)).reshape(-1)
+        query = norm(model.query(text)).reshape(-1)
+        sims = matrix @ query
         best, mean, spread = sims.max(), sims.mean(), sims.std() or 1.0
-        out = np.zeros((len(cand_pks), 3))
+        out = np.zeros((len(cand_pks), 5))
         for i, pk in enumerate(cand_pks):
             c = sims[row_of[pk]] if pk in row_of else 0.0
-            out[i] = (c, c - best, (c - mean) / spread)
+            line = float((line_vectors[pk] @ query).max()) if pk in line_vectors else 0.0
+            out[i] = (c, c - best, (c - mean) / spread, line, 0.0)
+        if len(cand_pks):
+            out[:, 4] = out[:, 3] - out[:, 3].max()
         return out
 
     return columns

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import django_on_fresh_sqlite
+from latency import insert_generated, percentiles, timed
 
 
 def rss_mb() -> float:
@@ -28,46 +29,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def pad(count: int, rng: random.Random) -> None:
-    from django.db import transaction
-    from latency import generate
-
-    from otklik.knowledge.models import Article, ArticleStatus, ArticleVersion
-    from otklik.knowledge.seed import load_data
-
-    sentences = [
-        s.strip() + "."
-        for a in load_data()["articles"]
-        for s in (" ".join(a["steps"]) + " " + a["body"]).split(".")
-        if len(s.split()) > 3
-    ]
-    with transaction.atomic():
-        batch = list(generate(count, sentences, rng))
-        articles = Article.objects.bulk_create(
-            [
-                Article(
-                    kind="procedure",
-                    audience=rng.choice(["internal", "both", "client"]),
-                    title=title,
-                    slug=slug,
-                    status=ArticleStatus.PUBLISHED,
-                )
-                for slug, title, _, _ in batch
-            ],
-            batch_size=1000,
-        )
-        versions = ArticleVersion.objects.bulk_create(
-            [
-                ArticleVersion(article=a, number=1, title=t, steps=s, body=b, is_published=True)
-                for a, (_, t, s, b) in zip(articles, batch, strict=True)
-            ],
-            batch_size=1000,
-        )
-        for a, v in zip(articles, versions, strict=True):
-            a.published_version = v
-        Article.objects.bulk_update(articles, ["published_version"], batch_size=1000)
 
 
 def sample_vectors(count: int) -> int:
@@ -101,11 +62,12 @@ def run(queries, limit=10):
 
     ranked, times, cpu = [], [], []
     for q, _ in queries:
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        hits = search(q, audiences=STAFF_AUDIENCES, role="operator", limit=limit).hits
-        times.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.thread_time() - started_cpu) * 1000)
-        ranked.append([h.slug for h in hits])
+        result, wall, used = timed(
+            search, q, audiences=STAFF_AUDIENCES, role="operator", limit=limit
+        )
+        times.append(wall)
+        cpu.append(used)
+        ranked.append([h.slug for h in result.hits])
     run.cpu = cpu  # CPU time of this thread: what a search costs without waiting for a core
     return metrics(ranked, [e for _, e in queries]), times
 
@@ -150,7 +112,7 @@ def main() -> None:
 
     padding = args.articles - len(articles)
     t = time.perf_counter()
-    pad(padding, random.Random(42))
+    insert_generated(padding, random.Random(42), product_kinds=False)
     print(f"padding: {padding} generated articles inserted in {time.perf_counter() - t:.1f} s")
     last = [0.0]
 
@@ -190,22 +152,17 @@ def main() -> None:
         (t1p, t3p, mrrp), round_times = run(queries)
         times += round_times
         cpu += run.cpu
-    times.sort()
-    q = statistics.quantiles(times, n=100)
     print(
         f"dev set among {indexed} articles: top-1 {t1p:.3f} ({t1p - t1:+.3f}), top-3 {t3p:.3f}, "
         f"MRR {mrrp:.3f}"
     )
     print(
-        f"search ({len(times)}, query embedding included): p50 {q[49]:.1f} ms, p95 "
-        f"{q[94]:.1f} ms, p99 {q[98]:.1f} ms, max {times[-1]:.1f} ms; load average "
+        f"search ({len(times)}, query embedding included): {percentiles(times)}; load average "
         f"{os.getloadavg()[0]:.1f}"
     )
-    cpu.sort()
-    c = statistics.quantiles(cpu, n=100)
     print(
-        f"search CPU time of the searching thread: p50 {c[49]:.1f} ms, p95 {c[94]:.1f} ms, "
-        f"p99 {c[98]:.1f} ms (wall time minus waiting for a core on a loaded machine)"
+        f"search CPU time of the searching thread: {percentiles(cpu)} "
+        "(wall time minus waiting for a core on a loaded machine)"
     )
     print(f"queries: {statistics.mean(len(q.split()) for q, _ in queries):.1f} words on average")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 
+import numpy as np
 from django.utils.safestring import SafeString
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -261,28 +262,32 @@ def _accumulate(
     specific term (0..1): whether it has the word that singles the question out."""
     ordered = sorted(terms, key=lambda q: q.term)
     postings = store.match([qt.term for qt in ordered])
-    acc: dict[int, float] = {}
-    covered: dict[int, float] = {}
-    specific: dict[int, float] = {}
     mass = sum(qt.weight * _idf(stats, qt.term) for qt in ordered) or 1.0
     rarest = max(
         (qt.weight * _idf(stats, qt.term) for qt in ordered if qt.term in postings), default=1.0
     )
-    for qt in ordered:
-        found = postings.get(qt.term)
-        if not found:
-            continue
-        factor = qt.weight * _idf(stats, qt.term)
-        share = factor / mass
-        relative = factor / rarest
-        get = acc.get
-        get_share = covered.get
-        get_specific = specific.get
-        for pk, imp in zip(found[0], found[1], strict=True):
-            acc[pk] = get(pk, 0.0) + factor * imp
-            covered[pk] = get_share(pk, 0.0) + share
-            if get_specific(pk, 0.0) < relative:
-                specific[pk] = relative
+    held = [(qt, postings[qt.term]) for qt in ordered if postings.get(qt.term)]
+    if not held:
+        return {}, {}, {}
+    # One pass in numpy over all the terms' postings (at 10 000 articles a common word has
+    # thousands): the per-document sums run in the terms' order, as a loop would add them.
+    lengths = [len(found[0]) for _, found in held]
+    factors = np.array([qt.weight * _idf(stats, qt.term) for qt, _ in held])
+    pks, inverse = np.unique(
+        np.concatenate([np.asarray(found[0], dtype=np.int64) for _, found in held]),
+        return_inverse=True,
+    )
+    impacts = np.concatenate([np.asarray(found[1], dtype=np.float64) for _, found in held])
+    acc = np.bincount(inverse, weights=impacts * np.repeat(factors, lengths), minlength=len(pks))
+    covered = np.bincount(inverse, weights=np.repeat(factors / mass, lengths), minlength=len(pks))
+    specific = np.zeros(len(pks))
+    np.maximum.at(specific, inverse, np.repeat(factors / rarest, lengths))
+    keys = pks.tolist()
+    return (
+        dict(zip(keys, acc.tolist(), strict=True)),
+        dict(zip(keys, covered.tolist(), strict=True)),
+        dict(zip(keys, specific.tolist(), strict=True)),
+    )
     return acc, covered, specific
 
 
