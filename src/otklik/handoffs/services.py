@@ -83,21 +83,22 @@ def _require_controller(actor: User, case: Case) -> None:
         )
 
 
-def _require_status(handoff: Handoff, allowed: Iterable[str]) -> None:
-    if handoff.status not in allowed:
+def _move(handoff: Handoff, *, from_statuses: Iterable[str], **fields) -> None:
+    """Change the handoff only if it is still in one of `from_statuses`.
+
+    The one status check of every step: the update is conditional, so of two people acting
+    at once only one succeeds (no double take), and whoever comes too late, or acts on a
+    stale page, is told the status the handoff has now.
+    """
+    changed = Handoff.objects.filter(pk=handoff.pk, status__in=list(from_statuses)).update(**fields)
+    if changed != 1:
+        handoff.refresh_from_db(fields=["status"])
         raise ConflictError(
             {
                 "status": _("The handoff is already «%(status)s»; reload the page.")
                 % {"status": handoff.get_status_display()}
             }
         )
-
-
-def _move(handoff: Handoff, *, from_statuses: Iterable[str], **fields) -> None:
-    """Change the handoff only if it is still in a status the caller saw (no double take)."""
-    changed = Handoff.objects.filter(pk=handoff.pk, status__in=list(from_statuses)).update(**fields)
-    if changed != 1:
-        raise ConflictError({"status": _("The handoff was changed by someone else; reload it.")})
     for name, value in fields.items():
         setattr(handoff, name, value)
 
@@ -314,7 +315,6 @@ def handoff_send(
 def handoff_take(*, actor: User, handoff: Handoff, now: datetime | None = None) -> Handoff:
     """A specialist of the department takes the handoff into work."""
     _require_worker(actor, handoff)
-    _require_status(handoff, [HandoffStatus.OPEN])
     now = now or timezone.now()
     _move(handoff, from_statuses=[HandoffStatus.OPEN], status=HandoffStatus.IN_WORK, assignee=actor)
     event = _event(handoff, actor, HandoffEventKind.TAKEN, "", now)
@@ -328,7 +328,6 @@ def handoff_ask_owner(
 ) -> Handoff:
     """The specialist needs something from the owner; the handoff waits for the reply."""
     _require_worker(actor, handoff)
-    _require_status(handoff, [HandoffStatus.OPEN, HandoffStatus.IN_WORK])
     question = _text(question, "question", _("Write what you need from the owner."))
     now = now or timezone.now()
     _move(
@@ -348,7 +347,6 @@ def handoff_owner_reply(
 ) -> Handoff:
     """The owner (or a watcher, or the team) answers the specialist; work goes on."""
     _require_controller(actor, handoff.case)
-    _require_status(handoff, [HandoffStatus.QUESTION])
     reply = _text(reply, "reply", _("Write the reply for the department."))
     now = now or timezone.now()
     _move(handoff, from_statuses=[HandoffStatus.QUESTION], status=HandoffStatus.IN_WORK)
@@ -374,7 +372,6 @@ def handoff_answer(
     from otklik.sla.services import deadline_meet
 
     _require_worker(actor, handoff)
-    _require_status(handoff, ACTIVE_STATUSES)
     answer = _text(answer, "answer", _("Write the department's answer."))
     checked = check_uploads(files)
     now = now or timezone.now()
@@ -415,7 +412,6 @@ def handoff_cancel(
 ) -> Handoff:
     """The owner no longer needs the answer (e.g. the client solved it in the chat)."""
     _require_controller(actor, handoff.case)
-    _require_status(handoff, ACTIVE_STATUSES)
     now = now or timezone.now()
     reason = (reason or "").strip()[:MAX_TEXT]
     _move(handoff, from_statuses=ACTIVE_STATUSES, status=HandoffStatus.CANCELLED)
