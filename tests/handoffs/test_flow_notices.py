@@ -104,6 +104,15 @@ def test_the_case_waits_for_the_department_and_its_history_names_it(staff, case)
     ]
 
 
+def test_an_answered_case_stays_answered_when_a_department_is_asked(staff, case):
+    from otklik.cases.services import case_transition
+
+    case_transition(actor=staff.alice, case=case, to_status=CaseStatus.ANSWERED)
+    _send(staff, case)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ANSWERED  # the lifecycle has no answered → waiting
+
+
 def test_only_active_specialists_of_the_department_hear_of_a_new_handoff(staff, case):
     UserFactory(username="ivan", role=Role.SPECIALIST, department=staff.security, is_active=False)
     handoff = _send(staff, case)

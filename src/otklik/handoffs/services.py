@@ -285,10 +285,7 @@ def handoff_send(
         deadline = deadline_start(case=case, kind=HANDOFF_ANSWER, handoff=handoff, start=now)
         handoff.due_at = deadline.due_at  # the stored row: sla.services keeps it in step
         _case_event(case, actor, "department", department.name, now)
-        if (
-            case.status != CaseStatus.WAITING_DEPARTMENT
-            and CaseStatus.WAITING_DEPARTMENT in TRANSITIONS[case.status]
-        ):
+        if CaseStatus.WAITING_DEPARTMENT in TRANSITIONS[case.status]:  # not if already waiting
             case_transition(
                 actor=actor, case=case, to_status=CaseStatus.WAITING_DEPARTMENT, now=now
             )
