@@ -23,7 +23,7 @@ from otklik.cases.lifecycle import TRANSITIONS
 from otklik.cases.models import Case, CaseEvent, CaseStatus, EventKind, MessageVisibility
 from otklik.cases.selectors import cases_visible_q
 from otklik.cases.services import case_transition, message_add
-from otklik.clients.models import ContactPoint, Reachability
+from otklik.clients.models import ContactPoint
 from otklik.clients.services import contact_point_set_reachability
 from otklik.common.errors import ConflictError, ServiceError
 from otklik.common.links import absolute_url
@@ -471,9 +471,7 @@ def case_contact_set_reachability(
         raise ServiceError({"case": _("You cannot see this case.")})
     if contact.client_id != case.client_id:
         raise ServiceError({"contact": _("This contact belongs to another client.")})
-    if reachability not in Reachability.values:
-        raise ServiceError({"reachability": _("Unknown reachability value.")})
-    now = now or timezone.now()
+    now = now or timezone.now()  # an unknown value: refused by the clients service, below
     label = f"{contact.get_kind_display()} {format_phone(contact.value)}"
     old = f"{contact.get_reachability_display()} {contact.reachability_note}".strip()
     contact = contact_point_set_reachability(contact=contact, reachability=reachability, note=note)
