@@ -23,7 +23,7 @@ from otklik.cases.lifecycle import TRANSITIONS
 from otklik.cases.models import Case, CaseEvent, CaseStatus, EventKind, MessageVisibility
 from otklik.cases.selectors import cases_visible_q
 from otklik.cases.services import case_transition, message_add
-from otklik.clients.models import ContactPoint, Reachability
+from otklik.clients.models import ContactPoint
 from otklik.clients.services import contact_point_set_reachability
 from otklik.common.errors import ConflictError, ServiceError
 from otklik.common.links import absolute_url
@@ -83,21 +83,22 @@ def _require_controller(actor: User, case: Case) -> None:
         )
 
 
-def _require_status(handoff: Handoff, allowed: Iterable[str]) -> None:
-    if handoff.status not in allowed:
+def _move(handoff: Handoff, *, from_statuses: Iterable[str], **fields) -> None:
+    """Change the handoff only if it is still in one of `from_statuses`.
+
+    The one status check of every step: the update is conditional, so of two people acting
+    at once only one succeeds (no double take), and whoever comes too late, or acts on a
+    stale page, is told the status the handoff has now.
+    """
+    changed = Handoff.objects.filter(pk=handoff.pk, status__in=list(from_statuses)).update(**fields)
+    if changed != 1:
+        handoff.refresh_from_db(fields=["status"])
         raise ConflictError(
             {
                 "status": _("The handoff is already «%(status)s»; reload the page.")
                 % {"status": handoff.get_status_display()}
             }
         )
-
-
-def _move(handoff: Handoff, *, from_statuses: Iterable[str], **fields) -> None:
-    """Change the handoff only if it is still in a status the caller saw (no double take)."""
-    changed = Handoff.objects.filter(pk=handoff.pk, status__in=list(from_statuses)).update(**fields)
-    if changed != 1:
-        raise ConflictError({"status": _("The handoff was changed by someone else; reload it.")})
     for name, value in fields.items():
         setattr(handoff, name, value)
 
@@ -284,10 +285,7 @@ def handoff_send(
         deadline = deadline_start(case=case, kind=HANDOFF_ANSWER, handoff=handoff, start=now)
         handoff.due_at = deadline.due_at  # the stored row: sla.services keeps it in step
         _case_event(case, actor, "department", department.name, now)
-        if (
-            case.status != CaseStatus.WAITING_DEPARTMENT
-            and CaseStatus.WAITING_DEPARTMENT in TRANSITIONS[case.status]
-        ):
+        if CaseStatus.WAITING_DEPARTMENT in TRANSITIONS[case.status]:  # not if already waiting
             case_transition(
                 actor=actor, case=case, to_status=CaseStatus.WAITING_DEPARTMENT, now=now
             )
@@ -314,7 +312,6 @@ def handoff_send(
 def handoff_take(*, actor: User, handoff: Handoff, now: datetime | None = None) -> Handoff:
     """A specialist of the department takes the handoff into work."""
     _require_worker(actor, handoff)
-    _require_status(handoff, [HandoffStatus.OPEN])
     now = now or timezone.now()
     _move(handoff, from_statuses=[HandoffStatus.OPEN], status=HandoffStatus.IN_WORK, assignee=actor)
     event = _event(handoff, actor, HandoffEventKind.TAKEN, "", now)
@@ -328,7 +325,6 @@ def handoff_ask_owner(
 ) -> Handoff:
     """The specialist needs something from the owner; the handoff waits for the reply."""
     _require_worker(actor, handoff)
-    _require_status(handoff, [HandoffStatus.OPEN, HandoffStatus.IN_WORK])
     question = _text(question, "question", _("Write what you need from the owner."))
     now = now or timezone.now()
     _move(
@@ -348,7 +344,6 @@ def handoff_owner_reply(
 ) -> Handoff:
     """The owner (or a watcher, or the team) answers the specialist; work goes on."""
     _require_controller(actor, handoff.case)
-    _require_status(handoff, [HandoffStatus.QUESTION])
     reply = _text(reply, "reply", _("Write the reply for the department."))
     now = now or timezone.now()
     _move(handoff, from_statuses=[HandoffStatus.QUESTION], status=HandoffStatus.IN_WORK)
@@ -374,7 +369,6 @@ def handoff_answer(
     from otklik.sla.services import deadline_meet
 
     _require_worker(actor, handoff)
-    _require_status(handoff, ACTIVE_STATUSES)
     answer = _text(answer, "answer", _("Write the department's answer."))
     checked = check_uploads(files)
     now = now or timezone.now()
@@ -415,7 +409,6 @@ def handoff_cancel(
 ) -> Handoff:
     """The owner no longer needs the answer (e.g. the client solved it in the chat)."""
     _require_controller(actor, handoff.case)
-    _require_status(handoff, ACTIVE_STATUSES)
     now = now or timezone.now()
     reason = (reason or "").strip()[:MAX_TEXT]
     _move(handoff, from_statuses=ACTIVE_STATUSES, status=HandoffStatus.CANCELLED)
@@ -478,9 +471,7 @@ def case_contact_set_reachability(
         raise ServiceError({"case": _("You cannot see this case.")})
     if contact.client_id != case.client_id:
         raise ServiceError({"contact": _("This contact belongs to another client.")})
-    if reachability not in Reachability.values:
-        raise ServiceError({"reachability": _("Unknown reachability value.")})
-    now = now or timezone.now()
+    now = now or timezone.now()  # an unknown value: refused by the clients service, below
     label = f"{contact.get_kind_display()} {format_phone(contact.value)}"
     old = f"{contact.get_reachability_display()} {contact.reachability_note}".strip()
     contact = contact_point_set_reachability(contact=contact, reachability=reachability, note=note)
