@@ -32,6 +32,7 @@ from otklik.cases.selectors import (
     can_edit_case,
     can_open_cases,
     case_get_for_user,
+    case_get_viewed,
     case_owner_choices,
     case_queue,
     case_timeline,
@@ -47,6 +48,7 @@ from otklik.clients.models import ChannelKind
 from otklik.clients.selectors import (
     client_contact_list,
     client_get_for_user,
+    client_get_viewed,
     client_products,
 )
 from otklik.clients.selectors import (
@@ -403,15 +405,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_header(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case header alone, re-fetched on the case's live events (defect 8): the status
     badge and the transitions follow a department's answer without a reload."""
-    case = case_get_for_user(user=request.user, case_id=case_id)
-    audit_read_record(
-        actor=request.user,
-        action="case.view",
-        via=VIA,
-        client_id=case.client_id,
-        obj=case,
-        request=request,
-    )
+    case = case_get_viewed(request=request, case_id=case_id, via=VIA)
     editable = can_edit_case(user=request.user, case=case)
     context = {
         "case": case,
@@ -430,15 +424,7 @@ def case_header(request: HttpRequest, case_id: int) -> HttpResponse:
 def client_products_fragment(request: HttpRequest, client_id: int) -> HttpResponse:
     """The client's products alone, re-fetched when an action changed one (defect 8): after
     «disable mobile internet» the tariff's reserve is gone without «Refresh the card»."""
-    client = client_get_for_user(user=request.user, client_id=client_id)
-    audit_read_record(
-        actor=request.user,
-        action="client.view",
-        via=VIA,
-        client_id=client.pk,
-        obj=client,
-        request=request,
-    )
+    client = client_get_viewed(request=request, client_id=client_id, via=VIA)
     case = None
     case_id = _int_or_none(request.GET.get("case", ""))
     if case_id:
