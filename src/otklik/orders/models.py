@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TemplateCode(models.TextChoices):
@@ -56,10 +57,10 @@ class OrderStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SENT_FOR_SIGNATURE = "sent_for_signature", _("Sent for signature")
     SIGNED = "signed", _("Signed")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("order", "In progress")
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("order", "Cancelled")
 
 
 class Order(models.Model):
@@ -234,7 +235,7 @@ class ExecutorKind(models.TextChoices):
 
 
 class StepStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("order", "Pending")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed, will retry")
@@ -294,7 +295,7 @@ class OrderEventKind(models.TextChoices):
     CODE_SENT = "code_sent", _("Signing code sent")
     CODE_REFUSED = "code_refused", _("Signing code refused")
     SIGNED = "signed", _("Signed by the client")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("order", "Cancelled")
     STEP_STARTED = "step_started", _("Step started")
     STEP_DONE = "step_done", _("Step done")
     STEP_FAILED = "step_failed", _("Step failed")

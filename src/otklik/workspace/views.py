@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.audit.services import audit_records_bulk
@@ -472,7 +473,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
         owner_id = _int_or_none(values["owner"])
         owner = next((u for u in case_owner_choices(case=case) if u.pk == owner_id), None)
         if owner is None:
-            errors["owner"] = _("Choose an owner from the list.")
+            errors["owner"] = pgettext("case", "Choose an owner from the list.")
         changes["owner"] = owner
     else:
         changes["owner"] = None
