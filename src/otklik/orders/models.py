@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from otklik.common.languages import in_language
+
 
 class TemplateCode(models.TextChoices):
     IIS_CLOSE_FROZEN = "iis_close_frozen", _("Close an ИИС with frozen assets")
@@ -27,11 +29,13 @@ class OrderTemplate(models.Model):
     `body` is Django template text filled with the order's fields (plain text, not HTML);
     `fields_schema` lists the fields the operator may edit, each
     `{"name", "label", "required"}`; `steps` is the workflow, each
-    `{"code", "name", "executor"}` (executor kinds: see `ExecutorKind`).
+    `{"code", "name", "executor"}` (executor kinds: see `ExecutorKind`). `name_en`, and
+    `label_en` / `name_en` in those entries, are the English twins the English UI shows.
     """
 
     code = models.CharField(_("code"), max_length=40, unique=True, choices=TemplateCode.choices)
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     title = models.CharField(_("document title"), max_length=300)
     body = models.TextField(_("document text template"))
     fields_schema = models.JSONField(_("editable fields"), default=list, blank=True)
@@ -51,6 +55,10 @@ class OrderTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return in_language(self.name, self.name_en)
 
 
 class OrderStatus(models.TextChoices):
@@ -255,6 +263,7 @@ class OrderStep(models.Model):
     seq = models.PositiveSmallIntegerField(_("number"))
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     executor = models.CharField(_("executor"), max_length=24, choices=ExecutorKind.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING
@@ -282,6 +291,10 @@ class OrderStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}.{self.seq} {self.code}"
+
+    @property
+    def display_name(self) -> str:
+        return in_language(self.name, self.name_en)
 
     @property
     def run_key(self) -> str:
