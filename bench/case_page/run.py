@@ -2,12 +2,13 @@
 
 Not a test. Builds (or reuses) a separate SQLite database with `generate_load`, gives a
 sample of the benchmark operator's cases what a worked case has (a reply, a note, a
-contact, some handoffs; order templates and the demo procedures exist), starts
-the production server (gunicorn + uvicorn worker, deploy/gunicorn.conf.py; `--server daphne`
-for the earlier runs) on 127.0.0.1 and times full page loads with the stdlib
-HTTP client in `http_timing.py` (one keep-alive connection, one request at a time, a
-logged-in session cookie). The same client times django-helpdesk's ticket page
-(`helpdesk_run.py`), so the figures compare.
+contact, some handoffs; order templates and the demo procedures exist), starts the
+production server (gunicorn + uvicorn worker, deploy/gunicorn.conf.py; `--server daphne`
+for the earlier runs) on 127.0.0.1 and times full page loads with the stdlib HTTP client
+in `http_timing.py` (one keep-alive connection, one request at a time, a logged-in
+session cookie). The same client times django-helpdesk's ticket page (`helpdesk_run.py`),
+so the figures compare; with `--serve` it only serves, for `interleave.py` to time both
+apps in turns.
 
     .venv/bin/python bench/case_page/run.py                    # prepare if needed, measure
     .venv/bin/python bench/case_page/run.py --src /tmp/before/src --label before
