@@ -1,12 +1,14 @@
 """The English UI shows the policy's own texts and the catalogue's names in English
 (issue 16): rows keep an English twin next to the Russian text, Russian when it is empty."""
 
+import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
 from otklik.actions.models import ActionType, Effect, PolicyRule
 from otklik.actions.policy import evaluate
+from tests.actions.test_browser_story002 import _login, _open
 
 ACTION = ActionType(code="x", name="Снять арест", name_en="Lift an arrest", enabled=True)
 
@@ -71,3 +73,26 @@ def test_the_english_actions_panel_shows_english_actions_and_policy(client, cast
     html = client.get(url, query).content.decode()
     assert "Снять проверку правомерности операций" in html
     assert "только после того, как СБ" in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_english_card_shows_english_policy(
+    live_server, browser, browser_page, artifacts_dir, abroad, cast
+):
+    """The client card in English, looked at: action names and the refusal in English."""
+    page = browser_page
+    page.set_default_timeout(60_000)  # a loaded CI machine: the live server is slow to start
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+    )
+    _login(page, live_server.url, cast.bob.username)
+    card_url = f"{live_server.url}/clients/{abroad.client.pk}/?case={abroad.chat_case.pk}"
+    _open(page, card_url, f"#product-actions-{abroad.card.pk} .actions-panel")
+    item = page.locator(f"#product-actions-{abroad.card.pk} li[data-action=lift_fraud_check]")
+    item.wait_for()
+    text = item.inner_text()
+    assert "Lift the transaction legitimacy check" in text
+    assert "security service marked the client as verified" in text
+    assert "СБ" not in text
+    page.screenshot(path=str(artifacts_dir / "actions_en_card_policy.png"), full_page=True)
