@@ -1,14 +1,16 @@
 """django-helpdesk's ticket page over HTTP, measured like our case page (`run.py`).
 
 Not a test, and not part of Otklik: run it with a separate virtualenv that has
-django-helpdesk and daphne (never the project's). It writes a minimal Django project
-into `--dir` (settings, URLs), fills a SQLite database there with `--tickets` tickets in
-10 queues, gives a sample of 100 tickets three follow-ups each (a worked ticket, like the
-cases `run.py` samples), starts `daphne` on 127.0.0.1 and times the staff ticket page
-`/helpdesk/tickets/<id>/` with the same stdlib HTTP client (`http_timing.py`).
+django-helpdesk, gunicorn, uvicorn-worker and daphne (never the project's). It writes a
+minimal Django project into `--dir` (settings, URLs), fills a SQLite database there with
+`--tickets` tickets in 10 queues, gives a sample of 100 tickets three follow-ups each (a
+worked ticket, like the cases `run.py` samples), starts the same kind of server as
+`run.py` (gunicorn with one uvicorn worker; `--server daphne`) on 127.0.0.1 and times the
+staff ticket page `/helpdesk/tickets/<id>/` with the same stdlib HTTP client
+(`http_timing.py`).
 
     python3.12 -m venv /tmp/helpdesk-venv
-    /tmp/helpdesk-venv/bin/pip install django-helpdesk daphne
+    /tmp/helpdesk-venv/bin/pip install django-helpdesk daphne gunicorn uvicorn uvicorn-worker
     /tmp/helpdesk-venv/bin/python bench/case_page/helpdesk_run.py --dir /tmp/helpdesk-bench
 """
 
@@ -26,7 +28,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from http_timing import measure, wait_for_server  # noqa: E402
+from http_timing import (  # noqa: E402
+    SERVERS,
+    hand_over,
+    measure,
+    server_command,
+    wait_for_server,
+)
 
 SAMPLE = 100
 FOLLOWUPS = 3
@@ -89,6 +97,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--port", type=int, default=8782)
     parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn")
+    parser.add_argument(
+        "--serve", action="store_true", help="serve for interleave.py instead of measuring"
+    )
     return parser.parse_args()
 
 
@@ -196,9 +208,9 @@ def main() -> None:
     cookie = session_cookie(data["staff"])
     paths = [f"/helpdesk/tickets/{pk}/" for pk in data["sample"]]
     env = {**os.environ, "PYTHONPATH": str(directory)}
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port)]
+    command = server_command(args.server, "hdbench.asgi:application", args.port)
     server = subprocess.Popen(
-        [*command, "hdbench.asgi:application"],
+        command,
         cwd=directory,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -206,13 +218,18 @@ def main() -> None:
     )
     try:
         wait_for_server(args.port, paths[0], cookie)
+        if args.serve:
+            hand_over(args.port, cookie, {"ticket_page": paths})
+            return
         import helpdesk
 
         results = {
             "label": "django-helpdesk",
             "version": getattr(helpdesk, "__version__", "?"),
             "django": django.get_version(),
-            "server": "daphne (1 process)",
+            "server": f"{args.server} (1 process, uvicorn worker)"
+            if args.server == "gunicorn"
+            else "daphne (1 process)",
             "database": "SQLite",
             "tickets": data["tickets"],
             "ticket_page": measure(args.port, paths, cookie, args.requests),
@@ -221,7 +238,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     (ROOT / "var/bench").mkdir(parents=True, exist_ok=True)
-    out = ROOT / "var/bench/case-page-helpdesk.json"
+    out = ROOT / f"var/bench/case-page-helpdesk-{args.server}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(json.dumps(results, indent=2, ensure_ascii=False))
 

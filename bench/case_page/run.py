@@ -2,17 +2,19 @@
 
 Not a test. Builds (or reuses) a separate SQLite database with `generate_load`, gives a
 sample of the benchmark operator's cases what a worked case has (a reply, a note, a
-contact, some handoffs; order templates and the demo procedures exist), starts
-`daphne otklik.asgi:application` on 127.0.0.1 and times full page loads with the stdlib
-HTTP client in `http_timing.py` (one keep-alive connection, one request at a time, a
-logged-in session cookie). The same client times django-helpdesk's ticket page
-(`helpdesk_run.py`), so the figures compare.
+contact, some handoffs; order templates and the demo procedures exist), starts the
+production server (gunicorn + uvicorn worker, deploy/gunicorn.conf.py; `--server daphne`
+for the earlier runs) on 127.0.0.1 and times full page loads with the stdlib HTTP client
+in `http_timing.py` (one keep-alive connection, one request at a time, a logged-in
+session cookie). The same client times django-helpdesk's ticket page (`helpdesk_run.py`),
+so the figures compare; with `--serve` it only serves, for `interleave.py` to time both
+apps in turns.
 
     .venv/bin/python bench/case_page/run.py                    # prepare if needed, measure
     .venv/bin/python bench/case_page/run.py --src /tmp/before/src --label before
         # serve another source tree (e.g. `git archive <commit>`) against the same database
 
-Results go to stdout and var/bench/case-page-<label>.json; docs/benchmarks.md has them.
+Results go to stdout and var/bench/case-page-<label>-<server>.json; docs/benchmarks.md has them.
 """
 
 import argparse
@@ -28,7 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from http_timing import measure, wait_for_server  # noqa: E402
+from http_timing import (  # noqa: E402
+    SERVERS,
+    hand_over,
+    measure,
+    server_command,
+    wait_for_server,
+)
 
 SAMPLE = 100  # cases timed round-robin (and their clients for the card)
 HANDOFF_EVERY = 3  # every third sampled case has a handoff to a department
@@ -43,6 +51,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8781)
     parser.add_argument("--src", default=str(ROOT / "src"), help="source tree to serve")
     parser.add_argument("--label", default="current")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn")
+    parser.add_argument(
+        "--serve", action="store_true", help="serve for interleave.py instead of measuring"
+    )
     parser.add_argument("--prepare-only", action="store_true")
     return parser.parse_args()
 
@@ -179,9 +191,11 @@ def serve(args: argparse.Namespace) -> subprocess.Popen:
         "DEBUG": "0",
         "OTKLIK_AUDIT_SPOOL_DIR": str(ROOT / "var/bench/case-page-spool"),
     }
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port)]
+    config = str(ROOT / "deploy/gunicorn.conf.py")
+    env.pop("REDIS_URL", None)  # SQLite and the in-process store: one process, as `make serve`
+    command = server_command(args.server, "otklik.asgi:application", args.port, config=config)
     return subprocess.Popen(
-        [*command, "otklik.asgi:application"],
+        command,
         cwd=src.parent,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -201,10 +215,13 @@ def main() -> None:
     server = serve(args)
     try:
         wait_for_server(args.port, case_paths[0], cookie)
+        if args.serve:
+            hand_over(args.port, cookie, {"case_page": case_paths, "client_card": card_paths})
+            return
         results = {
             "label": args.label,
             "src": args.src,
-            "server": "daphne (1 process)",
+            "server": f"{args.server} (1 process)",
             "database": "SQLite",
             "cases": data["cases"],
             "clients": data["clients"],
@@ -215,7 +232,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    out = ROOT / f"var/bench/case-page-{args.label}.json"
+    out = ROOT / f"var/bench/case-page-{args.label}-{args.server}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(json.dumps(results, indent=2, ensure_ascii=False))
 

@@ -40,7 +40,9 @@ class PolicyRuleForm(forms.ModelForm):
             "conditions",
             "priority",
             "message_ru",
+            "message_en",
             "alternative_ru",
+            "alternative_en",
         )
 
     def clean_conditions(self):

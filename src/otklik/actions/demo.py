@@ -19,6 +19,47 @@ VOICE = ["phone", "office"]
 WRITTEN = ["chat", "messenger", "portal", "email"]
 CALL_900 = "только по звонку на 900 или в офисе"
 
+#: The English twins of the catalogue's texts (names, why, what instead), by Russian text.
+ENGLISH = {
+    "Снять проверку правомерности операций": "Lift the transaction legitimacy check",
+    "Снять запрет операций за рубежом": "Lift the ban on operations abroad",
+    "Снять арест по решению суда": "Lift a court-ordered arrest",
+    "Снять блокировку по просьбе клиента": "Lift a block set at the client's request",
+    "Снять заморозку активов (санкции)": "Lift an asset freeze (sanctions)",
+    "Отключить услугу": "Disable a service",
+    "Вернуть списание на баланс": "Refund a charge to the balance",
+    "Сменить тарифный план": "Change the tariff plan",
+    "Провести автообмен по курсу на дату": "Run the auto exchange at the rate of a date",
+    "Перевыпустить карту": "Reissue the card",
+    "Исправить адрес доставки карты": "Correct the card delivery address",
+    "В чате — только после того, как СБ отметила клиента проверенным": (
+        "In chat only after the security service marked the client as verified"
+    ),
+    "передайте вопрос в СБ (кнопка «Передать в подразделение») или попросите клиента "
+    "позвонить на 900": "hand the question to the security service («Hand off to a "
+    "department») or ask the client to call 900",
+    "Арест по решению суда нельзя снять в переписке": (
+        "A court-ordered arrest cannot be lifted in writing"
+    ),
+    CALL_900: "only by a call to 900 or in a branch",
+    "Заморозку снимает только юридический отдел по решению регулятора": (
+        "Only the legal department lifts a freeze, on the regulator's decision"
+    ),
+    "передайте вопрос в юридический отдел": "hand the question to the legal department",
+    "Оператор возвращает до 3 000 ₽": "An operator refunds up to 3,000 ₽",
+    "больше 3 000 ₽ — через старшего оператора": "more than 3,000 ₽: through a senior operator",
+    "Только персональный менеджер клиента": "Only the client's personal manager",
+    "передайте вопрос персональному менеджеру клиента": (
+        "hand the question to the client's personal manager"
+    ),
+    "Адрес можно исправить в течение 2 ч после заявки": (
+        "The address can be corrected within 2 hours of the request"
+    ),
+    "после изготовления — перевыпуск карты на верный адрес": (
+        "once the card is made: reissue it to the right address"
+    ),
+}
+
 
 @dataclass
 class Rule:
@@ -229,6 +270,7 @@ def load_demo_actions() -> int:
             code=spec.code,
             defaults={
                 "name": spec.name,
+                "name_en": ENGLISH.get(spec.name, ""),
                 "input_kind": spec.input_kind,
                 "product_kinds": spec.product_kinds,
                 "restriction_kind": spec.restriction_kind,
@@ -240,6 +282,7 @@ def load_demo_actions() -> int:
             },
         )
         if action.rules.exists():
+            _english_twins_fill(action)  # a catalogue loaded before the English twins
             continue
         PolicyRule.objects.bulk_create(
             [
@@ -251,7 +294,9 @@ def load_demo_actions() -> int:
                     conditions=rule.conditions,
                     priority=index * 10,
                     message_ru=rule.message,
+                    message_en=ENGLISH.get(rule.message, ""),
                     alternative_ru=rule.alternative,
+                    alternative_en=ENGLISH.get(rule.alternative, ""),
                 )
                 for index, rule in enumerate(rule_list(spec), start=1)
             ]
@@ -285,3 +330,15 @@ def load_demo_tariffs() -> None:
 def rule_list(spec: Spec) -> list[Rule]:
     # Deny rules first so the table reads like the policy: exceptions, then permissions.
     return sorted(spec.rules, key=lambda r: 0 if r.effect == Effect.DENY else 1)
+
+
+def _english_twins_fill(action: ActionType) -> None:
+    """Give an already loaded action and its rules the English twins they lack."""
+    if not action.name_en and ENGLISH.get(action.name):
+        action.name_en = ENGLISH[action.name]
+        action.save(update_fields=["name_en"])
+    for rule in action.rules.filter(message_en="", alternative_en=""):
+        rule.message_en = ENGLISH.get(rule.message_ru, "")
+        rule.alternative_en = ENGLISH.get(rule.alternative_ru, "")
+        if rule.message_en or rule.alternative_en:
+            rule.save(update_fields=["message_en", "alternative_en"])

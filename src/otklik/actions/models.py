@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from otklik.common.languages import in_language
+
 
 class ExecutorKind(models.TextChoices):
     WEBHOOK = "webhook", _("Signed webhook to the back office")
@@ -27,6 +29,7 @@ class ActionType(models.Model):
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     input_kind = models.CharField(_("input form"), max_length=40)
     product_kinds = models.JSONField(
@@ -72,6 +75,11 @@ class ActionType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        """The name in the active UI language (the English one when filled)."""
+        return in_language(self.name, self.name_en)
+
 
 class Effect(models.TextChoices):
     ALLOW = "allow", _("Allow")
@@ -106,6 +114,18 @@ class PolicyRule(models.Model):
         blank=True,
         help_text=_("E.g. «только по звонку на 900 или в офисе»."),
     )
+    message_en = models.CharField(
+        _("why, in English"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown in the English interface; empty: the Russian text is shown."),
+    )
+    alternative_en = models.CharField(
+        _("what to do instead, in English"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown in the English interface; empty: the Russian text is shown."),
+    )
 
     class Meta:
         verbose_name = _("policy rule")
@@ -114,6 +134,16 @@ class PolicyRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action.code}: {self.effect} #{self.pk}"
+
+    @property
+    def message(self) -> str:
+        """Why (shown to the operator), in the active UI language."""
+        return in_language(self.message_ru, self.message_en)
+
+    @property
+    def alternative(self) -> str:
+        """What to do instead, in the active UI language."""
+        return in_language(self.alternative_ru, self.alternative_en)
 
 
 class ClientFlagKind(models.TextChoices):

@@ -237,8 +237,8 @@ def evaluate(
             return Decision(
                 False,
                 rule,
-                rule.message_ru or _("Refused by the policy."),
-                rule.alternative_ru,
+                rule.message or _("Refused by the policy."),
+                rule.alternative,
             )
     uncertain_denies = [r for r, h in verdicts if r.effect == Effect.DENY and h is None]
     for rule, holds in verdicts:
@@ -250,25 +250,25 @@ def evaluate(
                     rule,
                     _("Unless: %(conditions)s")
                     % {"conditions": describe_conditions(deny.conditions)},
-                    deny.alternative_ru,
+                    deny.alternative,
                     conditional=True,
                 )
-            return Decision(True, rule, rule.message_ru if not rule.conditions else "")
+            return Decision(True, rule, rule.message if not rule.conditions else "")
     for rule, holds in verdicts:
         if rule.effect == Effect.ALLOW and holds is None:
             return Decision(
                 True,
                 rule,
                 _("If: %(conditions)s") % {"conditions": describe_conditions(rule.conditions)},
-                rule.alternative_ru,
+                rule.alternative,
                 conditional=True,
             )
     for rule, holds in verdicts:
         if rule.effect == Effect.ALLOW and holds is False:
-            reason = rule.message_ru or _("Condition not met: %(conditions)s") % {
+            reason = rule.message or _("Condition not met: %(conditions)s") % {
                 "conditions": describe_conditions(rule.conditions)
             }
-            return Decision(False, rule, reason, rule.alternative_ru)
+            return Decision(False, rule, reason, rule.alternative)
 
     # Default deny: say where this role could do it, if anywhere.
     elsewhere = [
@@ -288,6 +288,6 @@ def evaluate(
     if elsewhere:
         alternative = _("Possible on: %(channels)s.") % {"channels": _channel_names(elsewhere)}
     else:
-        denies = [r for r in all_rules if r.effect == Effect.DENY and r.alternative_ru]
-        alternative = denies[0].alternative_ru if denies else ""
+        denies = [r for r in all_rules if r.effect == Effect.DENY and r.alternative]
+        alternative = denies[0].alternative if denies else ""
     return Decision(False, None, reason, alternative)

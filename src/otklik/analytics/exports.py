@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from otklik.cases.models import CaseStatus
 
@@ -62,7 +63,7 @@ def case_header() -> list[str]:
         _("Status"),
         _("Channel"),
         _("Team"),
-        _("Owner"),
+        pgettext("case", "Owner"),
         _("Topic"),
         _("Created"),
         _("Resolved"),

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.analytics import charts, exports, live, selectors, services
@@ -285,7 +285,7 @@ def _table(request, scope, f, table: str):
         header = [
             _("Department"),
             _("Sent"),
-            _("Answered"),
+            pgettext("department", "Answered"),
             _("On time"),
             _("Late"),
             _("On time, %"),

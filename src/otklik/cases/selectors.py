@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from otklik.accounts.models import Role, User
+from otklik.audit.spool import audit_read_record
 from otklik.cases.labels import RUN_MARKER_PREFIX
 from otklik.cases.models import Case, CaseEvent, EventKind, Interaction, Message, Topic
 from otklik.clients.models import Client, ContactPoint
@@ -77,6 +78,21 @@ def case_get_for_user(*, user: User, case_id: int) -> Case:
     if case is None:
         raise Http404("case not found")
     remember(case, ("visible_to", user.pk), True)
+    return case
+
+
+def case_get_viewed(*, request, case_id: int, via: str) -> Case:
+    """`case_get_for_user` for a page or fragment that shows the case to `request.user`:
+    the read is audited (spooled, see `audit.spool`), as every view of a client's data is."""
+    case = case_get_for_user(user=request.user, case_id=case_id)
+    audit_read_record(
+        actor=request.user,
+        action="case.view",
+        via=via,
+        client_id=case.client_id,
+        obj=case,
+        request=request,
+    )
     return case
 
 

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def hash_token(raw: str) -> str:
@@ -30,7 +31,7 @@ class ConversationStatus(models.TextChoices):
     BOT = "bot", _("With the bot")
     QUEUED = "queued", _("Waiting for an operator")
     ASSIGNED = "assigned", _("With an operator")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("chat", "Closed")
 
 
 class ChatTopic(models.Model):
@@ -151,10 +152,10 @@ class Conversation(models.Model):
     visitor_read_seq = models.PositiveIntegerField(default=0, editable=False)
     staff_read_seq = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("started"), db_index=True)
-    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    queued_at = models.DateTimeField(pgettext_lazy("chat", "queued"), null=True, blank=True)
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     first_operator_reply_at = models.DateTimeField(_("first answer"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("chat", "closed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("chat")
@@ -250,7 +251,7 @@ class ChatMessage(models.Model):
 
 
 class BotDecisionKind(models.TextChoices):
-    ANSWER = "answer", _("Answered")
+    ANSWER = "answer", pgettext_lazy("chat", "Answered")
     ALTERNATIVES = "alternatives", _("Offered alternatives")
     HANDOFF_REQUEST = "handoff_request", _("Client asked for a person")
     HANDOFF_LOW_CONFIDENCE = "handoff_low_confidence", _("Low confidence")

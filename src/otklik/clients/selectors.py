@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from otklik.accounts.models import Role, User
+from otklik.audit.spool import audit_read_record
 from otklik.clients.models import (
     PRODUCT_KIND_LINE,
     Client,
@@ -54,6 +55,21 @@ def client_get_for_user(*, user: User, client_id: int) -> Client:
     )
     if client is None:
         raise Http404("client not found")
+    return client
+
+
+def client_get_viewed(*, request, client_id: int, via: str) -> Client:
+    """`client_get_for_user` for a page or fragment that shows the client to
+    `request.user`: the read is audited (spooled, see `audit.spool`)."""
+    client = client_get_for_user(user=request.user, client_id=client_id)
+    audit_read_record(
+        actor=request.user,
+        action="client.view",
+        via=via,
+        client_id=client.pk,
+        obj=client,
+        request=request,
+    )
     return client
 
 

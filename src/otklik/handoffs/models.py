@@ -3,10 +3,11 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class HandoffStatus(models.TextChoices):
-    OPEN = "open", _("Sent")
+    OPEN = "open", pgettext_lazy("handoff", "Sent")
     IN_WORK = "in_work", _("Taken by specialist")
     QUESTION = "question", _("Question to owner")
     ANSWERED = "answered", _("Answered")

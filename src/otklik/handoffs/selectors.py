@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,7 +45,9 @@ def handoffs_visible_q(user: User) -> Q:
         if user.department_id is None:
             return Q(pk__in=[])
         return Q(department_id=user.department_id)
-    return Q(case__in=Case.objects.filter(cases_visible_q(user)).values("pk"))
+    # Correlated (EXISTS by the case's key), not `case__in` a subquery: SQLite would
+    # materialise every case of the team (tens of thousands) to show one case's handoffs.
+    return Q(Exists(Case.objects.filter(cases_visible_q(user), pk=OuterRef("case_id"))))
 
 
 def _open_deadlines() -> Prefetch:

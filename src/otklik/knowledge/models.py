@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ArticleKind(models.TextChoices):
@@ -35,7 +36,7 @@ class Article(models.Model):
     slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
+        verbose_name=pgettext_lazy("document", "owner"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -215,7 +216,9 @@ class ArticleUse(models.Model):
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(_("used"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        pgettext_lazy("procedure", "used"), auto_now_add=True, db_index=True
+    )
 
     class Meta:
         verbose_name = _("procedure use")

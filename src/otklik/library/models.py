@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StoryKind(models.TextChoices):
@@ -12,8 +13,8 @@ class StoryKind(models.TextChoices):
 
 class StoryStatus(models.TextChoices):
     DRAFT = "draft", _("Waiting for review")
-    PUBLISHED = "published", _("Published")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    PUBLISHED = "published", pgettext_lazy("story", "Published")
+    WITHDRAWN = "withdrawn", pgettext_lazy("story", "Withdrawn")
 
 
 class Story(models.Model):

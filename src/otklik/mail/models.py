@@ -9,6 +9,7 @@ import secrets
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Security(models.TextChoices):
@@ -82,12 +83,12 @@ class Mailbox(models.Model):
 
 
 class MailDirection(models.TextChoices):
-    INBOUND = "inbound", _("Received")
+    INBOUND = "inbound", pgettext_lazy("mail", "Received")
     OUTBOUND = "outbound", _("Sent")
 
 
 class MailStatus(models.TextChoices):
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("mail", "Received")
     IGNORED = "ignored", _("Ignored")
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
@@ -113,10 +114,10 @@ class MailMessage(models.Model):
     message_id = models.CharField(max_length=250)
     in_reply_to = models.CharField(max_length=250, blank=True)
     references = models.TextField(blank=True)
-    from_address = models.CharField(_("from"), max_length=250)
+    from_address = models.CharField(pgettext_lazy("sender", "from"), max_length=250)
     from_name = models.CharField(max_length=200, blank=True)
-    to_addresses = models.TextField(_("to"), blank=True)
-    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    to_addresses = models.TextField(pgettext_lazy("recipient", "to"), blank=True)
+    subject = models.CharField(pgettext_lazy("email", "subject"), max_length=300, blank=True)
     body_text = models.TextField(_("text"), blank=True)
     quoted_text = models.TextField(_("quoted history"), blank=True)
     body_html = models.TextField(_("sanitised HTML"), blank=True)
@@ -144,8 +145,8 @@ class MailMessage(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("e-mail")
-        verbose_name_plural = _("e-mails")
+        verbose_name = pgettext_lazy("message", "e-mail")
+        verbose_name_plural = pgettext_lazy("messages", "e-mails")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(

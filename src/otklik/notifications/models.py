@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NotificationChannel(models.TextChoices):
@@ -55,7 +56,7 @@ class Outbox(models.Model):
         related_name="+",
         verbose_name=_("case"),
     )
-    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    subject = models.CharField(pgettext_lazy("email", "subject"), max_length=300, blank=True)
     body = models.TextField(_("text"))
     payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     # A message with a secret (one-time code): `body` shows it masked; the full text is

@@ -127,14 +127,68 @@ TEMPLATES = [
 ]
 
 
+#: The English twins of the templates' names, field labels and step names, by Russian
+#: text; the document text itself stays Russian (it is what the client signs).
+ENGLISH = {
+    "Закрытие ИИС с заблокированными активами": "Closing an IIA with frozen assets",
+    "Вывод денежных средств": "Withdrawal of funds",
+    "Перевыпуск карты на индивидуальных условиях": "Card reissue on individual terms",
+    "Номер договора ИИС": "IIA contract number",
+    "Номер договора": "Contract number",
+    "Счёт для выплаты": "Payout account",
+    "Банк": "Bank",
+    "Сумма, ₽": "Amount, ₽",
+    "Индивидуальные условия": "Individual terms",
+    "Способ получения": "How the card is received",
+    "Дополнительно": "Additionally",
+    "Закрытие договора ИИС": "Closing the IIA contract",
+    "Уведомление о закрытии для налоговой": "Closure notice for the tax office",
+    "Сообщение в налоговый орган": "Report to the tax authority",
+    "Стоимость паёв на договоре до разблокировки": "Fund units stay on the contract until unfrozen",
+    "Выплата на банковский счёт": "Payout to the bank account",
+    "Вывод средств с договора": "Withdrawal from the contract",
+    "Перевыпуск карты": "Card reissue",
+    "Условия записаны в карточку клиента": "Terms recorded on the client card",
+}
+
+
+def _with_english(entries: list[dict], key: str) -> list[dict]:
+    """`entries` with `<key>_en` added where the English twin is known and missing."""
+    return [
+        {**e, f"{key}_en": ENGLISH[e[key]]}
+        if not e.get(f"{key}_en") and e.get(key) in ENGLISH
+        else e
+        for e in entries
+    ]
+
+
 @transaction.atomic
 def order_templates_ensure() -> dict[str, OrderTemplate]:
-    """Create the built-in templates that are missing; return all of them by code."""
+    """Create the built-in templates that are missing (and give those created before the
+    English twins their English name, labels and step names); return all of them by code."""
     result = {}
     for spec in TEMPLATES:
         defaults = {k: v for k, v in spec.items() if k != "code"}
-        template, _created = OrderTemplate.objects.get_or_create(
+        defaults["name_en"] = ENGLISH.get(spec["name"], "")
+        defaults["fields_schema"] = _with_english(spec["fields_schema"], "label")
+        defaults["steps"] = _with_english(spec["steps"], "name")
+        template, created = OrderTemplate.objects.get_or_create(
             code=spec["code"], defaults=defaults
         )
+        if not created:
+            _english_twins_fill(template)
         result[str(spec["code"])] = template
     return result
+
+
+def _english_twins_fill(template: OrderTemplate) -> None:
+    fields_schema = _with_english(template.fields_schema, "label")
+    steps = _with_english(template.steps, "name")
+    name_en = template.name_en or ENGLISH.get(template.name, "")
+    if (name_en, fields_schema, steps) != (
+        template.name_en,
+        template.fields_schema,
+        template.steps,
+    ):
+        template.name_en, template.fields_schema, template.steps = name_en, fields_schema, steps
+        template.save(update_fields=["name_en", "fields_schema", "steps"])

@@ -12,6 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from otklik.common.languages import in_language
 
 
 class TemplateCode(models.TextChoices):
@@ -26,11 +29,13 @@ class OrderTemplate(models.Model):
     `body` is Django template text filled with the order's fields (plain text, not HTML);
     `fields_schema` lists the fields the operator may edit, each
     `{"name", "label", "required"}`; `steps` is the workflow, each
-    `{"code", "name", "executor"}` (executor kinds: see `ExecutorKind`).
+    `{"code", "name", "executor"}` (executor kinds: see `ExecutorKind`). `name_en`, and
+    `label_en` / `name_en` in those entries, are the English twins the English UI shows.
     """
 
     code = models.CharField(_("code"), max_length=40, unique=True, choices=TemplateCode.choices)
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     title = models.CharField(_("document title"), max_length=300)
     body = models.TextField(_("document text template"))
     fields_schema = models.JSONField(_("editable fields"), default=list, blank=True)
@@ -51,15 +56,19 @@ class OrderTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def display_name(self) -> str:
+        return in_language(self.name, self.name_en)
+
 
 class OrderStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SENT_FOR_SIGNATURE = "sent_for_signature", _("Sent for signature")
     SIGNED = "signed", _("Signed")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("order", "In progress")
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("order", "Cancelled")
 
 
 class Order(models.Model):
@@ -234,7 +243,7 @@ class ExecutorKind(models.TextChoices):
 
 
 class StepStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("order", "Pending")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed, will retry")
@@ -254,6 +263,7 @@ class OrderStep(models.Model):
     seq = models.PositiveSmallIntegerField(_("number"))
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
     executor = models.CharField(_("executor"), max_length=24, choices=ExecutorKind.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING
@@ -283,6 +293,10 @@ class OrderStep(models.Model):
         return f"{self.order_id}.{self.seq} {self.code}"
 
     @property
+    def display_name(self) -> str:
+        return in_language(self.name, self.name_en)
+
+    @property
     def run_key(self) -> str:
         """The idempotency key of this step's effect, the same on every attempt."""
         return f"order-{self.order_id}-step-{self.seq}"
@@ -294,7 +308,7 @@ class OrderEventKind(models.TextChoices):
     CODE_SENT = "code_sent", _("Signing code sent")
     CODE_REFUSED = "code_refused", _("Signing code refused")
     SIGNED = "signed", _("Signed by the client")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("order", "Cancelled")
     STEP_STARTED = "step_started", _("Step started")
     STEP_DONE = "step_done", _("Step done")
     STEP_FAILED = "step_failed", _("Step failed")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from otklik.accounts.models import User
 from otklik.cases.models import Case
@@ -28,9 +29,9 @@ from otklik.orders.models import (
 # Step states in the client's words.
 CLIENT_STEP_STATUS = {
     StepStatus.PENDING: _("Next"),
-    StepStatus.RUNNING: _("In progress"),
+    StepStatus.RUNNING: pgettext_lazy("order", "In progress"),
     StepStatus.DONE: _("Done"),
-    StepStatus.FAILED: _("In progress"),
+    StepStatus.FAILED: pgettext_lazy("order", "In progress"),
     StepStatus.HANDED_OFF: _("A specialist is doing it"),
     StepStatus.WAITING: _("Waiting for the assets to be unblocked"),
 }

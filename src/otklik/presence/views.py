@@ -10,10 +10,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from otklik.audit.spool import audit_read_record
 from otklik.cases.freshness import case_seen_marker
 from otklik.cases.models import CaseEvent, EventKind
-from otklik.cases.selectors import case_get_for_user, case_timeline
+from otklik.cases.selectors import case_get_for_user, case_get_viewed, case_timeline
 from otklik.common.errors import ServiceError
 from otklik.common.web import int_or_none, service_errors
 from otklik.presence.selectors import drafts_for
@@ -67,15 +66,7 @@ def case_live(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case page's timeline, status badge and "new since you opened it" strip, for
     the page to swap in when its socket says the case changed. `opened` is the newest
     event id the page was rendered with."""
-    case = case_get_for_user(user=request.user, case_id=case_id)
-    audit_read_record(
-        actor=request.user,
-        action="case.view",
-        via=VIA,
-        client_id=case.client_id,
-        obj=case,
-        request=request,
-    )
+    case = case_get_viewed(request=request, case_id=case_id, via=VIA)
     opened = max(int_or_none(request.GET.get("opened")) or 0, 0)
     news = list(
         CaseEvent.objects.filter(case=case, pk__gt=opened, kind__in=STRIP_KINDS)

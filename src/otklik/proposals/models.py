@@ -3,13 +3,14 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProposalStatus(models.TextChoices):
     NEW = "new", _("New")
     UNDER_REVIEW = "under_review", _("Under review")
     ACCEPTED = "accepted", _("Accepted")
-    DECLINED = "declined", _("Declined")
+    DECLINED = "declined", pgettext_lazy("proposal", "Declined")
     IN_PROGRESS = "in_progress", _("In progress")
     IMPLEMENTED = "implemented", _("Implemented")
     MEASURED = "measured", _("Effect measured")

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Scorecard(models.Model):
@@ -105,7 +106,7 @@ class Evaluation(models.Model):
     )
     # "chat:12": the same contact, whichever of the three it is.
     target_key = models.CharField(_("evaluated contact key"), max_length=40, db_index=True)
-    score = models.DecimalField(_("score"), max_digits=5, decimal_places=1)
+    score = models.DecimalField(pgettext_lazy("points", "score"), max_digits=5, decimal_places=1)
     critical_failed = models.BooleanField(_("critical criterion failed"), default=False)
     comment = models.TextField(_("comment"), blank=True)
     calibration = models.BooleanField(
@@ -145,7 +146,7 @@ class Evaluation(models.Model):
 
 
 class AnswerResult(models.TextChoices):
-    MET = "met", _("Met")
+    MET = "met", pgettext_lazy("criterion", "Met")
     FAILED = "failed", _("Not met")
     NA = "na", _("Not applicable")
 

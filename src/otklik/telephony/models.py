@@ -9,6 +9,7 @@ and the handle time for calls are computed from.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OperatorExtension(models.Model):
@@ -74,7 +75,7 @@ class Call(models.Model):
         related_name="calls",
     )
     started_at = models.DateTimeField(_("started"), db_index=True)
-    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_at = models.DateTimeField(pgettext_lazy("call", "answered"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     hold_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     ring_seconds = models.PositiveIntegerField(_("ring, s"), default=0)

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.audit.services import audit_records_bulk
@@ -32,6 +33,7 @@ from otklik.cases.selectors import (
     can_edit_case,
     can_open_cases,
     case_get_for_user,
+    case_get_viewed,
     case_owner_choices,
     case_queue,
     case_timeline,
@@ -47,6 +49,7 @@ from otklik.clients.models import ChannelKind
 from otklik.clients.selectors import (
     client_contact_list,
     client_get_for_user,
+    client_get_viewed,
     client_products,
 )
 from otklik.clients.selectors import (
@@ -403,15 +406,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_header(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case header alone, re-fetched on the case's live events (defect 8): the status
     badge and the transitions follow a department's answer without a reload."""
-    case = case_get_for_user(user=request.user, case_id=case_id)
-    audit_read_record(
-        actor=request.user,
-        action="case.view",
-        via=VIA,
-        client_id=case.client_id,
-        obj=case,
-        request=request,
-    )
+    case = case_get_viewed(request=request, case_id=case_id, via=VIA)
     editable = can_edit_case(user=request.user, case=case)
     context = {
         "case": case,
@@ -430,15 +425,7 @@ def case_header(request: HttpRequest, case_id: int) -> HttpResponse:
 def client_products_fragment(request: HttpRequest, client_id: int) -> HttpResponse:
     """The client's products alone, re-fetched when an action changed one (defect 8): after
     «disable mobile internet» the tariff's reserve is gone without «Refresh the card»."""
-    client = client_get_for_user(user=request.user, client_id=client_id)
-    audit_read_record(
-        actor=request.user,
-        action="client.view",
-        via=VIA,
-        client_id=client.pk,
-        obj=client,
-        request=request,
-    )
+    client = client_get_viewed(request=request, client_id=client_id, via=VIA)
     case = None
     case_id = _int_or_none(request.GET.get("case", ""))
     if case_id:
@@ -486,7 +473,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
         owner_id = _int_or_none(values["owner"])
         owner = next((u for u in case_owner_choices(case=case) if u.pk == owner_id), None)
         if owner is None:
-            errors["owner"] = _("Choose an owner from the list.")
+            errors["owner"] = pgettext("case", "Choose an owner from the list.")
         changes["owner"] = owner
     else:
         changes["owner"] = None

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from otklik.orders import pdf
 from otklik.orders.models import (
@@ -48,7 +49,7 @@ def closure_notice_issue(*, order: Order, now: datetime) -> OrderDocument:
             (_("Client"), fields.get("client_full_name", "")),
             (_("Date of birth"), fields.get("client_birth_date", "")),
             (_("Contract"), fields.get("contract_number", "")),
-            (_("Provider"), fields.get("provider", "")),
+            (pgettext("fund", "Provider"), fields.get("provider", "")),
             (_("Account opened"), _day(opened_on) or fields.get("contract_open_date", "")),
             (_("Account closed"), _day(closed_on)),
             (_("Date of the notice"), _day(timezone.localdate(now))),

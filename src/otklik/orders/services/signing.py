@@ -342,6 +342,7 @@ def _steps_create(order: Order, now: datetime) -> None:
                 seq=index,
                 code=spec["code"],
                 name=spec["name"],
+                name_en=spec.get("name_en", ""),
                 executor=spec["executor"],
                 next_attempt_at=now,
             )

@@ -3,6 +3,7 @@
 from django import template
 
 from otklik.cases.selectors import can_edit_case
+from otklik.common.languages import entry_text
 from otklik.orders import selectors, services
 from otklik.orders.models import OrderStatus, StepStatus
 from otklik.orders.views import FIELD_PREFIX
@@ -47,6 +48,7 @@ def orders_case_panel(context, case):
         fields = [
             {
                 **spec,
+                "label": entry_text(spec, "label"),
                 "input": FIELD_PREFIX + spec["name"],
                 "value": preview.fields.get(spec["name"], ""),
                 "error": preview.errors.get(spec["name"], "") if overrides else "",
