@@ -201,3 +201,21 @@ def test_nobody_manages_a_user_holding_rights_he_lacks(cast):
     plain = UserFactory(username="plain", role=Role.SUPERVISOR)
     assert user_may_manage(actor=plain, target=alice) is False
     assert user_may_manage(actor=plain, target=cast.bob)
+
+
+def test_last_use_is_touched_only_after_a_full_minute(cast, monkeypatch):
+    from otklik.accounts import services
+
+    token, raw = api_token_create(user=cast.alice, name="a")
+    now = timezone.now()
+    monkeypatch.setattr(services.timezone, "now", lambda: now)
+
+    exactly = now - timedelta(seconds=60)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=exactly)
+    api_token_authenticate(raw=raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == exactly
+
+    over = now - timedelta(seconds=60, milliseconds=500)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=over)
+    api_token_authenticate(raw=raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == now
