@@ -26,8 +26,7 @@ from otklik.library.redaction import (
     redact_for_library,
 )
 from otklik.library.selectors import can_curate, story_terms
-from otklik.live.services import publish
-from otklik.notifications.services import notify
+from otklik.live.services import staff_tell
 
 HIDDEN = "[скрыто]"
 
@@ -192,20 +191,13 @@ def story_assign(
         url = reverse("library:detail", args=[story.pk])
         with translation.override(settings.LANGUAGE_CODE):
             text = _("Please read the story «%(title)s»") % {"title": story.title}
-        publish(
-            user_ids=[u.pk for u in added], kind="library.assigned", text=text, payload={"url": url}
+        staff_tell(
+            users=added,
+            kind="library.assigned",
+            text=text,
+            url=url,
+            key=f"story-{story.pk}-{{user}}",
         )
-        for user in added:
-            if user.email:
-                notify(
-                    key=f"story-{story.pk}-{user.pk}",
-                    channel="email",
-                    address=user.email,
-                    subject=text,
-                    body=text,
-                    user=user,
-                    payload={"url": url},
-                )
     return len(added)
 
 

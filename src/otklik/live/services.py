@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from otklik.live.models import LiveEvent
+from otklik.notifications.services import notify
 
 
 def user_group(user_id: int) -> str:
@@ -35,6 +36,25 @@ def publish(
     )
     transaction.on_commit(lambda: _push([e.pk for e in events]))
     return events
+
+
+def staff_tell(*, users: list, kind: str, text: str, url: str, key: str) -> None:
+    """Tell members of staff: a live event on their open tabs and, to those with an address,
+    the same text by e-mail, both linking to `url`. `key` names each e-mail in the outbox
+    (a second call with the same key sends nothing more); "{user}" in it is the recipient's id.
+    """
+    publish(user_ids=[u.pk for u in users], kind=kind, text=text, payload={"url": url})
+    for user in users:
+        if user.email:
+            notify(
+                key=key.format(user=user.pk),
+                channel="email",
+                address=user.email,
+                subject=text,
+                body=text,
+                user=user,
+                payload={"url": url},
+            )
 
 
 def event_message(event: LiveEvent) -> dict:

@@ -14,8 +14,7 @@ from otklik.cases.models import Interaction
 from otklik.chat.models import Conversation
 from otklik.common.errors import ConflictError, NotAllowed, ServiceError
 from otklik.common.redaction import redact
-from otklik.live.services import publish
-from otklik.notifications.services import notify
+from otklik.live.services import staff_tell
 from otklik.quality.models import (
     Answer,
     AnswerResult,
@@ -62,19 +61,13 @@ def _tell(users: list[User], *, kind: str, text: str, evaluation: Evaluation) ->
     users = [u for u in users if u is not None and u.is_active]
     if not users:
         return
-    url = reverse("quality:evaluation", args=[evaluation.pk])
-    publish(user_ids=[u.pk for u in users], kind=kind, text=text, payload={"url": url})
-    for user in users:
-        if user.email:
-            notify(
-                key=f"{kind}-{evaluation.pk}-{user.pk}-{evaluation.status}",
-                channel="email",
-                address=user.email,
-                subject=text,
-                body=text,
-                user=user,
-                payload={"url": url},
-            )
+    staff_tell(
+        users=users,
+        kind=kind,
+        text=text,
+        url=reverse("quality:evaluation", args=[evaluation.pk]),
+        key=f"{kind}-{evaluation.pk}-{{user}}-{evaluation.status}",
+    )
 
 
 @transaction.atomic
