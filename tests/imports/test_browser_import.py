@@ -1,5 +1,7 @@
 """The case page of an imported ticket in a real browser: its history and its files."""
 
+from pathlib import Path
+
 import pytest
 
 from otklik.imports.desk_formats import read_zammad
@@ -40,4 +42,4 @@ def test_an_imported_case_shows_its_history_and_opens_its_file(
     with page.expect_download() as download:
         panel.get_by_text("выписка.pdf").click()
     assert download.value.suggested_filename == "выписка.pdf"
-    assert open(download.value.path(), "rb").read().startswith(b"%PDF-")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
