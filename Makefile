@@ -54,16 +54,21 @@ locales: $(STAMP) secrets
 # default to http://127.0.0.1:$(PORT)/, so they follow the port the server runs on.
 # `make run` is development (DEBUG=1): the demo loader runs and prints its logins.
 run: export DEBUG ?= 1
-run: install locales secrets
-	$(PY) manage.py migrate --noinput
+run: install secrets
+	@# The catalogues compile while the database migrates: neither needs the other, and a
+	@# first start has two cores to use (the demo's texts need both, so both finish first).
+	@$(PY) manage.py compile_locales & LOCALES=$$!; \
+	$(PY) manage.py migrate --noinput; MIGRATED=$$?; wait $$LOCALES && test $$MIGRATED = 0
 	$(PY) manage.py load_demo
 	@# The background worker (job queue + periodic scans: outbox delivery, SLA deadlines)
-	@# runs next to the server and stops with it (trap), or by itself if make dies.
-	@# The worker is quiet unless WORKER_VERBOSITY=2; the logins are printed again, last,
-	@# once the server is up (and on request: `make logins`).
-	@$(PY) manage.py run_worker --exit-with-parent --verbosity $(WORKER_VERBOSITY) & WORKER=$$!; \
-	(sleep 4; $(PY) manage.py demo_logins; echo; echo "Open http://127.0.0.1:$(PORT)/") & LOGINS=$$!; \
-	trap 'kill $$WORKER $$LOGINS 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	@# starts once the server answers (not while it boots on the same cores), runs next to
+	@# it and stops with it (trap), or by itself if make dies. The worker is quiet unless
+	@# WORKER_VERBOSITY=2; the logins are printed again, last, once the server is up (and on
+	@# request: `make logins`).
+	@( $(PY) deploy/wait_for_http.py http://127.0.0.1:$(PORT)/login/ && { \
+		$(PY) manage.py run_worker --exit-with-parent --verbosity $(WORKER_VERBOSITY) & \
+		$(PY) manage.py demo_logins; echo; echo "Open http://127.0.0.1:$(PORT)/"; wait; } ) & AFTER=$$!; \
+	trap 'kill $$AFTER 2>/dev/null; wait $$AFTER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production-style, on this machine: gunicorn with uvicorn workers (HTTP + websockets,

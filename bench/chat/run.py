@@ -1,7 +1,10 @@
-"""Chat load benchmark: N concurrent chat sessions against a real daphne of the project.
+"""Chat load benchmark: N concurrent chat sessions against a real server of the project.
 
 Not a test. It migrates a separate database, creates N conversations with an operator,
-starts `daphne otklik.asgi:application` on 127.0.0.1 and runs `load_client.py` in a second
+starts the production server (`--server gunicorn`, the default: gunicorn with uvicorn
+workers and deploy/gunicorn.conf.py, as `make serve`; `--workers` processes, one without
+Redis) or daphne (`--server daphne`, what `make run` uses) on 127.0.0.1 and runs
+`load_client.py` in a second
 process: per conversation one visitor socket that writes and one observer socket (a second
 tab of the same chat) that receives. Delivery latency is the time from the visitor's send
 to the observer receiving that message (server: dedupe check, seq claim, insert, commit,
@@ -9,6 +12,7 @@ channel-layer fan-out); loss is messages acknowledged or sent but never delivere
 duplicates. Bounded: every phase has a deadline and the script stops by itself.
 
     .venv/bin/python bench/chat/run.py --sessions 1000 --messages 3 --duration 30
+    .venv/bin/python bench/chat/run.py --server daphne --sessions 1000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/otklik_chat_bench \\
     REDIS_URL=redis://127.0.0.1:6379/3 OTKLIK_CHANNEL_LAYER=redis-pubsub \\
       .venv/bin/python bench/chat/run.py --sessions 1000 --messages 3 --duration 30
@@ -36,6 +40,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=5, help="per session")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of sending")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--server", choices=["gunicorn", "daphne"], default="gunicorn")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="gunicorn processes (default: as configured)"
+    )
     parser.add_argument("--out", default=str(ROOT / "var" / "bench" / "chat.json"))
     return parser.parse_args()
 
@@ -113,8 +121,18 @@ def main() -> None:
 
     port = args.port or free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [
+    if args.server == "gunicorn":
+        env.update({"HOST": "127.0.0.1", "PORT": str(port), "OTKLIK_LOG_FORMAT": "json"})
+        if args.workers:
+            env["WEB_CONCURRENCY"] = str(args.workers)
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "otklik.asgi:application",
+        ]
+    else:
+        command = [
             sys.executable,
             "-m",
             "daphne",
@@ -123,7 +141,9 @@ def main() -> None:
             "-p",
             str(port),
             "otklik.asgi:application",
-        ],
+        ]
+    server = subprocess.Popen(
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -177,6 +197,11 @@ def main() -> None:
     )
     figures.update(
         {
+            "server": args.server,
+            "workers": (1 if not os.environ.get("REDIS_URL") else args.workers or "default")
+            if args.server == "gunicorn"
+            else 1,
+            "sessions": args.sessions,
             "database": database_url.split(":", 1)[0],
             "channel_layer": (
                 os.environ.get("OTKLIK_CHANNEL_LAYER", "redis")

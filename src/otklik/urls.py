@@ -31,6 +31,7 @@ urlpatterns = [
     path("library/", include("otklik.library.urls")),
     path("telephony/", include("otklik.telephony.urls")),
     path("mail/", include("otklik.mail.urls")),
+    path("imported/", include("otklik.imports.urls")),
     path("", include("otklik.ops.urls")),
     path("", include("otklik.workspace.urls")),
 ]

@@ -176,3 +176,25 @@ def test_demo_holds_the_stories_key_facts():
     assert kuznetsov in client_search(user=operator, query="8 (916) 482-17-35")
     assert belov in client_search(user=operator, query="Белов Алекс")
     assert loan.client in client_search(user=operator, query="З-2024-0158843")
+
+
+@pytest.mark.django_db
+def test_printed_demo_passwords_are_hashed_cheaply_and_at_full_strength_after_login(
+    settings, client
+):
+    """The development demo's passwords are printed for all to read: few PBKDF2 rounds
+    (the first start is seconds shorter), re-hashed at full strength by the first login."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    from otklik.demo.reference import reference_data_ensure
+    from otklik.demo.services import _staff_ensure
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    staff, shown = _staff_ensure(reference_data_ensure(), random_passwords=False)
+    assert staff["operator"].password.startswith("pbkdf2_sha256$1000$")
+    assert client.login(username="operator", password=shown["operator"])
+    assert not client.login(username="operator", password="wrong")
+    staff["operator"].refresh_from_db()
+    full = PBKDF2PasswordHasher.iterations
+    assert full > 1000 and staff["operator"].password.startswith(f"pbkdf2_sha256${full}$")
+    assert User.objects.get(username="supervisor").password.startswith("pbkdf2_sha256$1000$")

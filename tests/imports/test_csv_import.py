@@ -88,10 +88,15 @@ def test_products_follow_their_clients_by_external_id(tmp_path):
         "p-1,c-1,bank_account,Текущий счёт,40817810000000000001,active,2020-01-15,{}\n"
         "p-2,c-9,bank_account,Чужой счёт,,active,,{}\n"
         "p-3,c-2,spaceship,Звездолёт,,active,,{}\n"
+        "p-1,c-2,bank_account,Второй p-1,,active,,{}\n"
+        ",c-2,bank_account,Без номера,,active,,{}\n"
     )
     report = csv_import.import_products(_write(tmp_path, "products.csv", products))
-    assert {e.line for e in report.errors} == {3, 4}
+    assert {e.line for e in report.errors} == {3, 4, 5, 6}
     assert "unknown client c-9" in report.errors[0].errors
+    # The same external-id rule as for clients (one validator serves both files).
+    assert report.errors[2].errors == ["external_id p-1 repeats line 2"]
+    assert report.errors[3].errors == ["external_id is empty"]
     assert Product.objects.count() == 0
 
     ok = "\n".join(products.splitlines()[:2]) + "\n"

@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "case.view": gettext_lazy("Opened a case"),
     "case.list": gettext_lazy("Listed cases"),
     "case.handoffs": gettext_lazy("Read the handoffs of a case"),
+    "case.file": gettext_lazy("Opened a file of an imported case"),
     "interaction.list": gettext_lazy("Read the contacts"),
     "handoff.view": gettext_lazy("Opened a handoff"),
     "handoff.attachment": gettext_lazy("Opened a handoff attachment"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -136,6 +136,16 @@ def _demo_token_ensure(user: User) -> str:
     return raw
 
 
+class _PrintedPasswordHasher(PBKDF2PasswordHasher):
+    """For the development demo's fixed passwords only, which `make run` prints for anyone
+    to read: hashing each at full strength (~0.5 s of CPU) protected nothing and cost the
+    first start seconds. Same algorithm with fewer rounds; Django re-hashes a password at
+    full strength on its first successful login (`must_update`). Random passwords
+    (production) keep the full strength."""
+
+    iterations = 1_000
+
+
 def _staff_ensure(ref: Reference, *, random_passwords: bool) -> tuple[dict[str, User], dict]:
     """The demo staff, created if missing; returns them and the passwords to print.
 
@@ -161,8 +171,12 @@ def _staff_ensure(ref: Reference, *, random_passwords: bool) -> tuple[dict[str, 
     else:
         shown.update({spec.login: spec.password for spec in DEMO_STAFF})
     # Password hashing is deliberately slow (PBKDF2); hash in parallel, hashlib frees the GIL.
+    cheap = not random_passwords and get_hasher().algorithm == _PrintedPasswordHasher.algorithm
+    hasher = _PrintedPasswordHasher() if cheap else "default"
     with ThreadPoolExecutor(max_workers=4) as pool:
-        hashes = list(pool.map(lambda spec: make_password(shown[spec.login]), missing))
+        hashes = list(
+            pool.map(lambda spec: make_password(shown[spec.login], hasher=hasher), missing)
+        )
     for spec, password in zip(missing, hashes, strict=True):
         existing[spec.login] = User.objects.create(
             username=spec.login,

@@ -83,10 +83,12 @@ def _date(value: str, name: str, problems: list[str]) -> date | None:
         return None
 
 
-def validate_clients(rows: list[tuple[int, dict]]) -> list[LineError]:
+def _validate(rows: list[tuple[int, dict]], check: Callable[[dict, list[str]], None]):
+    """Every line's problems: an external id that is empty or repeats an earlier line
+    (for both files), then what `check` finds in the row's own columns."""
     errors, seen = [], {}
     for line, row in rows:
-        problems = []
+        problems: list[str] = []
         ext = row.get("external_id", "")
         if not ext:
             problems.append(_("external_id is empty"))
@@ -96,22 +98,30 @@ def validate_clients(rows: list[tuple[int, dict]]) -> list[LineError]:
             )
         else:
             seen[ext] = line
-        for name in ("last_name", "first_name"):
-            if not row.get(name):
-                problems.append(_("%s is empty") % name)
-        _date(row.get("birth_date", ""), "birth_date", problems)
-        segment = row.get("segment") or Segment.MASS
-        if segment not in Segment.values:
-            problems.append(_("segment must be one of %s") % ", ".join(Segment.values))
-        for phone in _split(row.get("phones", "")):
-            if len(phone_digits(phone)) != 10:
-                problems.append(_("not a Russian phone number: %s") % phone)
-        for email in _split(row.get("emails", "")):
-            if "@" not in email:
-                problems.append(_("not an e-mail address: %s") % email)
+        check(row, problems)
         if problems:
             errors.append(LineError(line, problems))
     return errors
+
+
+def _check_client(row: dict, problems: list[str]) -> None:
+    for name in ("last_name", "first_name"):
+        if not row.get(name):
+            problems.append(_("%s is empty") % name)
+    _date(row.get("birth_date", ""), "birth_date", problems)
+    segment = row.get("segment") or Segment.MASS
+    if segment not in Segment.values:
+        problems.append(_("segment must be one of %s") % ", ".join(Segment.values))
+    for phone in _split(row.get("phones", "")):
+        if len(phone_digits(phone)) != 10:
+            problems.append(_("not a Russian phone number: %s") % phone)
+    for email in _split(row.get("emails", "")):
+        if "@" not in email:
+            problems.append(_("not an e-mail address: %s") % email)
+
+
+def validate_clients(rows: list[tuple[int, dict]]) -> list[LineError]:
+    return _validate(rows, _check_client)
 
 
 def validate_products(rows: list[tuple[int, dict]], file_clients: set[str]) -> list[LineError]:
@@ -120,18 +130,8 @@ def validate_products(rows: list[tuple[int, dict]], file_clients: set[str]) -> l
             "external_id", flat=True
         )
     )
-    errors, seen = [], {}
-    for line, row in rows:
-        problems = []
-        ext = row.get("external_id", "")
-        if not ext:
-            problems.append(_("external_id is empty"))
-        elif ext in seen:
-            problems.append(
-                _("external_id %(id)s repeats line %(line)s") % {"id": ext, "line": seen[ext]}
-            )
-        else:
-            seen[ext] = line
+
+    def check(row: dict, problems: list[str]) -> None:
         if row.get("client_external_id", "") not in known:
             problems.append(_("unknown client %s") % row.get("client_external_id", ""))
         if not row.get("name"):
@@ -148,9 +148,8 @@ def validate_products(rows: list[tuple[int, dict]], file_clients: set[str]) -> l
             except ValidationError as exc:
                 problems.extend(f"{k}: {'; '.join(v)}" for k, v in exc.message_dict.items())
         _date(row.get("opened_on", ""), "opened_on", problems)
-        if problems:
-            errors.append(LineError(line, problems))
-    return errors
+
+    return _validate(rows, check)
 
 
 def _batches(rows: list, size: int) -> Iterable[list]:
