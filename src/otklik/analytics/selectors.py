@@ -24,7 +24,7 @@ from otklik.analytics import metrics
 from otklik.analytics.facts import COUNTERS
 from otklik.analytics.models import DashboardScope, HourlyRollup
 from otklik.cases.models import Topic
-from otklik.clients.models import ChannelKind
+from otklik.clients.models import BusinessLine, ChannelKind
 
 PERIODS = ("today", "week", "month", "custom")
 MAX_CUSTOM_DAYS = 366
@@ -74,7 +74,7 @@ class Filters:
     operator: int | None = None
     channel: str = ""
     topic: int | None = None
-    line: int | None = None  # a business line: a root of the topic tree
+    line: str = ""  # a business line (BusinessLine): the topics whose line it is
 
     @property
     def previous(self) -> Filters:
@@ -120,7 +120,7 @@ class Filters:
         if self.topic:
             rows.append((_("Topic"), str(Topic.objects.filter(pk=self.topic).first() or "")))
         if self.line:
-            rows.append((_("Business line"), str(Topic.objects.filter(pk=self.line).first() or "")))
+            rows.append((_("Business line"), str(BusinessLine(self.line).label)))
         return rows
 
 
@@ -176,6 +176,9 @@ def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filter
     channel = params.get("channel") or ""
     if channel and channel not in ChannelKind.values:
         raise ValidationError(_("Unknown channel."))
+    line = params.get("line") or ""
+    if line and line not in BusinessLine.values:
+        raise ValidationError(_("Unknown business line."))
     f = Filters(
         period=period,
         since=since,
@@ -185,7 +188,7 @@ def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filter
         operator=_int(params.get("operator"), _("Operator")),
         channel=channel,
         topic=_int(params.get("topic"), _("Topic")),
-        line=_int(params.get("line"), _("Business line")),
+        line=line,
     )
     if scope.kind == "teams" and f.team and f.team not in scope.team_ids:
         raise PermissionDenied
@@ -197,19 +200,12 @@ def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filter
     return f
 
 
-def line_topic_ids(root_id: int) -> list[int]:
-    """A business line is a root topic: it and every topic below it."""
-    parents = dict(Topic.objects.values_list("pk", "parent_id"))
-    result = []
-    for topic_id in parents:
-        cursor, seen = topic_id, set()
-        while cursor is not None and cursor not in seen:
-            if cursor == root_id:
-                result.append(topic_id)
-                break
-            seen.add(cursor)
-            cursor = parents.get(cursor)
-    return result
+def line_topic_ids(line: str) -> list[int]:
+    """The topics of a business line: those whose `Topic.business_line` is it, wherever
+    they sit in the topic tree (a root groups topics for the desk, it does not decide the
+    line). Topics common to every line (no line) belong to none, so they are not counted
+    under each line several times."""
+    return list(Topic.objects.filter(business_line=line).values_list("pk", flat=True))
 
 
 def rollups(scope: Scope, f: Filters, *, team_aggregate: bool = False) -> QuerySet:

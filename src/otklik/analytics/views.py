@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from otklik.analytics import charts, exports, live, selectors, services
 from otklik.analytics.models import ReportSubscription
 from otklik.cases.models import Topic
-from otklik.clients.models import ChannelKind
+from otklik.clients.models import BusinessLine, ChannelKind
 from otklik.common.errors import ServiceError
 
 KPIS = (
@@ -137,7 +137,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "operators": selectors.operators_for(scope),
             "channels": ChannelKind.choices,
             "topics": Topic.objects.filter(is_active=True).order_by("name"),
-            "lines": Topic.objects.filter(parent__isnull=True).order_by("name"),
+            "lines": BusinessLine.choices,
             "periods": [
                 ("today", _("Today")),
                 ("week", _("7 days")),
