@@ -565,6 +565,8 @@ OTKLIK_SL_SECONDS = {
 }
 OTKLIK_SL_TARGET_PERCENT = env_int("OTKLIK_SL_TARGET_PERCENT", 80)
 OTKLIK_NPS_QUIET_DAYS = env_int("OTKLIK_NPS_QUIET_DAYS", 90)
+# A relationship survey sends at most this many in one go (the rest with the next send).
+OTKLIK_NPS_RELATIONSHIP_MAX = env_int("OTKLIK_NPS_RELATIONSHIP_MAX", 2000)
 OTKLIK_PERIODIC_SCANS += [
     # Recomputes the hours changed since the watermark (docs/metrics.md, "Rollups").
     ("otklik.analytics.rollups.rollup_scan", 300.0),
