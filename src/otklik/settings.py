@@ -548,8 +548,19 @@ OTKLIK_CHAT_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_CHAT_MAX_ATTACHMENT_BYTES", 5
 # seconds (phone 80/20, chat first reply within a minute, portal and e-mail within 8 hours);
 # NPS surveys go to one client at most once per quiet period.
 OTKLIK_FCR_REPEAT_DAYS = env_int("OTKLIK_FCR_REPEAT_DAYS", 7)
+# The phone threshold is the one the telephony app marks each call with (answered_in_target)
+# and the one the analytics' SL uses: one setting. OTKLIK_CTI_SL_SECONDS, its older name
+# (README), is still read when OTKLIK_SL_PHONE_SECONDS is not set; both set and different
+# is refused rather than silently picking one.
+_phone_sl = os.environ.get("OTKLIK_SL_PHONE_SECONDS", "").strip()
+_cti_sl = os.environ.get("OTKLIK_CTI_SL_SECONDS", "").strip()
+if _phone_sl and _cti_sl and _phone_sl != _cti_sl:
+    raise ImproperlyConfigured(
+        "OTKLIK_SL_PHONE_SECONDS and OTKLIK_CTI_SL_SECONDS (its older name) are both set and "
+        "differ; set only OTKLIK_SL_PHONE_SECONDS."
+    )
 OTKLIK_SL_SECONDS = {
-    "phone": env_int("OTKLIK_SL_PHONE_SECONDS", 20),
+    "phone": env_int("OTKLIK_SL_PHONE_SECONDS" if _phone_sl else "OTKLIK_CTI_SL_SECONDS", 20),
     "chat": env_int("OTKLIK_SL_CHAT_SECONDS", 60),
     "messenger": env_int("OTKLIK_SL_MESSENGER_SECONDS", 300),
     "portal": env_int("OTKLIK_SL_PORTAL_SECONDS", 8 * 3600),
@@ -557,6 +568,8 @@ OTKLIK_SL_SECONDS = {
 }
 OTKLIK_SL_TARGET_PERCENT = env_int("OTKLIK_SL_TARGET_PERCENT", 80)
 OTKLIK_NPS_QUIET_DAYS = env_int("OTKLIK_NPS_QUIET_DAYS", 90)
+# A relationship survey sends at most this many in one go (the rest with the next send).
+OTKLIK_NPS_RELATIONSHIP_MAX = env_int("OTKLIK_NPS_RELATIONSHIP_MAX", 2000)
 OTKLIK_PERIODIC_SCANS += [
     # Recomputes the hours changed since the watermark (docs/metrics.md, "Rollups").
     ("otklik.analytics.rollups.rollup_scan", 300.0),
@@ -568,9 +581,8 @@ OTKLIK_PERIODIC_SCANS += [
 # many e-mails one sender may open or add to cases per hour (the rest are set aside).
 OTKLIK_MAIL_MAX_ATTACHMENT_BYTES = env_int("OTKLIK_MAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 OTKLIK_MAIL_SENDER_PER_HOUR = env_int("OTKLIK_MAIL_SENDER_PER_HOUR", 30)
-# Telephony (CTI): a call answered within this many seconds counts toward the service level;
-# a missed call should be called back within the callback target (minutes).
-OTKLIK_CTI_SL_SECONDS = env_int("OTKLIK_CTI_SL_SECONDS", 20)
+# Telephony (CTI): a call answered within OTKLIK_SL_SECONDS["phone"] counts toward the service
+# level (above); a missed call should be called back within the callback target (minutes).
 OTKLIK_CTI_CALLBACK_MINUTES = env_int("OTKLIK_CTI_CALLBACK_MINUTES", 30)
 
 # Health and metrics (otklik.ops). Readiness reports a worker missing when no heartbeat is

@@ -177,3 +177,39 @@ def test_backlog_ages_are_said_in_words(cast, client, data):
     page = client.get(URL).content.decode()
     assert "меньше суток" in page and "больше 30 дней" in page
     assert "&lt;1d" not in page and "7-30d" not in page
+
+
+def test_business_line_filter_reads_the_topics_own_line_not_its_root(cast, client):
+    """A bank root topic holding a broker topic (the premium desk answers about both):
+    the broker line counts the broker topic, the bank line the bank ones, and a topic
+    common to every line counts under none."""
+    from otklik.cases.models import Topic
+
+    DashboardScope.objects.create(user=cast.sue, sees_all=True)
+    now = timezone.now()
+    at = now - timedelta(hours=1)
+    premium = Topic.objects.create(name="Премиальное обслуживание", business_line="bank")
+    card = Topic.objects.create(name="Перевыпуск карты", parent=premium, business_line="bank")
+    iis = Topic.objects.create(name="Закрытие ИИС", parent=premium, business_line="broker")
+    common = Topic.objects.create(name="Смена телефона", parent=premium, business_line="")
+    for topic, contacts in ((card, 1), (iis, 2), (common, 4)):
+        case = raw_case(
+            client=ClientFactory(), team=cast.team_a, topic=topic, created=at, subject=topic.name
+        )
+        for n in range(contacts):
+            raw_contact(case, at=at + timedelta(minutes=n), operator=cast.alice, queue=5)
+    rollups.rebuild(since=now - timedelta(days=2), now=now)
+    client.force_login(cast.sue)
+    counts = {}
+    for line in ("", "bank", "broker", "mfo"):
+        response = client.get(URL, {"period": "today", "line": line})
+        assert response.status_code == 200
+        counts[line] = kpi(response.content.decode(), "contacts")
+    assert counts == {"": "7", "bank": "1", "broker": "2", "mfo": "0"}
+    # The drill-down and the filter's line in words follow the same rule.
+    drill = client.get(
+        reverse("analytics:drill"), {"period": "today", "line": "broker", "metric": "contacts"}
+    ).content.decode()
+    assert "Закрытие ИИС" in drill and "Перевыпуск карты" not in drill
+    bad = client.get(URL, {"period": "today", "line": "17"})
+    assert bad.status_code == 400 and "Неизвестное направление" in bad.content.decode()

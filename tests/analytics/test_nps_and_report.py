@@ -51,18 +51,25 @@ def test_after_case_survey_by_email_else_sms_with_a_quiet_period(cast, settings)
 
 
 def test_relationship_survey_to_a_segment_honours_the_quiet_period(cast):
+    from otklik.analytics.selectors import Audience
+
     vip = [ClientFactory(segment="premium") for _ in range(3)]
     ClientFactory(segment="mass")
     services.nps_survey_send(client=vip[0], channel="sms", kind="after_case", now=NOW)
-    sent = services.nps_relationship_send(actor=cast.sue, segment="premium", channel="sms", now=NOW)
-    assert sent == 2
+    audience = Audience(segment="premium", channel="sms")
+    campaign = services.nps_relationship_send(actor=cast.sue, audience=audience, now=NOW)
+    campaign.refresh_from_db()
+    assert (campaign.matched, campaign.quiet, campaign.sent) == (3, 1, 2)
     assert set(NpsSurvey.objects.filter(kind="relationship").values_list("segment", flat=True)) == {
         "premium"
     }
+    assert NpsSurvey.objects.filter(campaign=campaign).count() == 2
     with pytest.raises(ServiceError):
-        services.nps_relationship_send(actor=cast.alice, segment="premium", channel="sms")
-    with pytest.raises(ServiceError):
-        services.nps_relationship_send(actor=cast.sue, segment="nobody", channel="sms")
+        services.nps_relationship_send(actor=cast.alice, audience=audience)
+    # Sent again at once: everybody is in the quiet period, nothing is sent or recorded.
+    with pytest.raises(ServiceError, match="период тишины"):
+        services.nps_relationship_send(actor=cast.sue, audience=audience, now=NOW)
+    assert NpsSurvey.objects.filter(kind="relationship").count() == 2
 
 
 def test_the_client_answers_once_and_the_answer_reaches_the_rollups(cast, client, settings):

@@ -12,8 +12,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from otklik.analytics import metrics, rollups, selectors
-from otklik.analytics.facts import COUNTERS
-from otklik.analytics.models import HourlyRollup, RollupWatermark
+from otklik.analytics.facts import COUNTERS, DIMENSIONS
+from otklik.analytics.models import DailyRollup, HourlyRollup, RollupWatermark
 from otklik.cases.models import Direction
 from tests.analytics.builders import raw_case, raw_contact, raw_csi, raw_portal_answer, raw_reopen
 from tests.factories import ClientFactory, TeamFactory, TopicFactory, UserFactory
@@ -26,6 +26,28 @@ D = timedelta(days=1)
 
 def team_totals(team_id: int) -> dict:
     return selectors.totals(HourlyRollup.objects.filter(team_id=team_id))
+
+
+def daily_team_totals(team_id: int) -> dict:
+    return selectors.totals(DailyRollup.objects.filter(team_id=team_id))
+
+
+def assert_daily_is_sum_of_hourly() -> None:
+    """Every daily row equals the sum of its local day's hourly rows with the same key,
+    and no key of an hour is missing from its day."""
+    from django.utils import timezone
+
+    summed: dict = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    for row in HourlyRollup.objects.values("hour", *DIMENSIONS, *COUNTERS):
+        day = rollups.day_start(timezone.localdate(row["hour"]))
+        into = summed[(day, *(row[d] for d in DIMENSIONS))]
+        for name in COUNTERS:
+            into[name] += row[name]
+    daily = {
+        (row["day"], *(row[d] for d in DIMENSIONS)): {name: row[name] for name in COUNTERS}
+        for row in DailyRollup.objects.values("day", *DIMENSIONS, *COUNTERS)
+    }
+    assert daily == dict(summed)
 
 
 def test_hand_computed_day_of_one_team(settings):
@@ -241,6 +263,8 @@ def test_rollups_equal_a_recomputation_from_raw_rows(world, settings, specs):
         expected = expected_per_team(specs, [t.pk for t in world["teams"]], now, 7)
         for team in world["teams"]:
             assert team_totals(team.pk) == expected[team.pk]
+            assert daily_team_totals(team.pk) == expected[team.pk]
+        assert_daily_is_sum_of_hourly()
         transaction.set_rollback(True)
 
 
@@ -274,8 +298,10 @@ def test_incremental_scans_end_where_a_rebuild_ends(world, settings, specs, step
         build([s for i, s in enumerate(specs) if i not in done], **world)
         rollups.rollup_scan(now=end + 10 * D)
         scanned = snapshot()
+        assert_daily_is_sum_of_hourly()
         rollups.rebuild(now=end + 10 * D)
         assert scanned == snapshot()
+        assert_daily_is_sum_of_hourly()
         transaction.set_rollback(True)
 
 
@@ -304,3 +330,41 @@ def test_rebuild_command(db, capsys):
         call_command("analytics_rebuild", "--since", "March")
     with pytest.raises(CommandError, match="after"):
         call_command("analytics_rebuild", "--since", "2026-03-03", "--until", "2026-03-01")
+
+
+def test_the_period_chooses_the_level_and_both_levels_give_the_same_figures(settings, cast):
+    """Whole local days longer than one day read the daily rows; today reads the hourly
+    ones; a period read at either level gives the same figures and series."""
+    from dataclasses import replace
+
+    from django.utils import timezone
+
+    team = TeamFactory()
+    now = timezone.now()
+    for n in range(40):
+        at = now - timedelta(hours=7 * n + 1)
+        c = raw_case(client=ClientFactory(), team=team, created=at, resolved=at + H)
+        raw_contact(c, at=at, operator=cast.alice, talk=60 + n, queue=n)
+        raw_csi(c, score=1 + n % 5, at=at + 2 * H)
+    rollups.rebuild(since=now - 20 * D, now=now)
+    scope = selectors.Scope(kind="all")
+    week = selectors.filters_from({"period": "week"}, scope=scope)
+    assert selectors.level(week)[0] is DailyRollup
+    assert selectors.level(selectors.filters_from({"period": "today"}, scope=scope))[0] is (
+        HourlyRollup
+    )
+    odd = replace(week, since=week.since + H)  # not on a local midnight
+    assert selectors.level(odd)[0] is HourlyRollup
+    hourly = HourlyRollup.objects.filter(hour__gte=week.since, hour__lt=week.until)
+    daily = selectors.rollups(scope, week)
+    assert daily.model is DailyRollup and daily.exists()
+    assert selectors.totals(daily) == selectors.totals(hourly)
+    inside = sum(1 for n in range(40) if now - timedelta(hours=7 * n + 1) >= week.since)
+    assert selectors.totals(daily)["contacts"] == inside > 20
+    assert selectors.series(daily, week) == selectors.series(hourly, week)
+    total, tables = selectors.overview(daily, scope)
+    assert total == selectors.totals(hourly)
+    assert tables["team"] == selectors.breakdown(hourly, "team", scope)
+    assert tables["operator"] == selectors.breakdown(hourly, "operator", scope)
+    own = selectors.Scope(kind="self", user_id=cast.alice.pk)
+    assert "operator" not in selectors.overview(daily, own)[1]

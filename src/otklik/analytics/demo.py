@@ -1,7 +1,9 @@
 """Demo activity for the analytics dashboard: sixty days of contacts for the five stories'
 businesses, so every chart and table shows something to talk about.
 
-What it makes, per business line (a root topic above the stories' topics): calls and chats
+What it makes, per team (a root topic groups its stories' topics; the business-line filter
+reads each topic's own `business_line`, so the premium team's bank topics count for the
+bank): calls and chats
 with queue waits (the telecom line is slower to answer), handle and wrap-up times, cases
 resolved at once or coming back within days (FCR misses), CSI ratings, NPS answers with
 comments, answers in the ЛК on time or late, handoffs to departments, and an open backlog
@@ -33,7 +35,7 @@ from otklik.cases.models import (
     Topic,
 )
 from otklik.clients.models import Client
-from otklik.demo.reference import BANK_CHAT, BROKER, MFO, PREMIUM, TELECOM, TOPICS
+from otklik.demo.reference import BANK_CHAT, BROKER, MFO, PREMIUM, TELECOM, TOPIC_LINES, TOPICS
 from otklik.handoffs.models import Handoff
 from otklik.portal.models import CsiRating, PortalAnswer
 
@@ -64,10 +66,14 @@ COMMENTS = {
 
 
 def _line_roots() -> dict[str, Topic]:
-    """Root topics for the business lines, with the stories' topics placed under them."""
+    """A root topic per team, with the stories' topics placed under it; the root takes
+    the business line of the topics under it."""
     roots = {}
-    for team_name, (line, *_rest) in LINES.items():
-        roots[team_name], _created = Topic.objects.get_or_create(name=line)
+    for team_name, (name, *_rest) in LINES.items():
+        line = next(TOPIC_LINES[t] for t, owner in TOPICS.items() if owner == team_name)
+        roots[team_name], _created = Topic.objects.get_or_create(
+            name=name, defaults={"business_line": line}
+        )
     for topic_name, team_name in TOPICS.items():
         Topic.objects.filter(name=topic_name, parent__isnull=True).update(parent=roots[team_name])
     return roots

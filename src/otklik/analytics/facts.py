@@ -32,6 +32,7 @@ from otklik.chat.models import ChatRating, Conversation
 from otklik.portal.models import CsiRating, PortalAnswer
 
 Key = tuple[datetime, int, int, str, int]  # hour, team, operator, channel, topic
+DIMENSIONS = ("team_id", "operator_id", "channel", "topic_id")
 COUNTERS = (
     "contacts",
     "handled",

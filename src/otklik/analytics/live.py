@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from otklik.accounts.models import User
+from otklik.accounts.models import Team, User
 from otklik.analytics import facts, metrics
 from otklik.analytics.models import NpsSurvey
 from otklik.analytics.selectors import Filters, Scope, case_scope_q
@@ -33,10 +33,15 @@ def backlog(scope: Scope, f: Filters, now: datetime) -> dict:
         counts[label] = Count("pk", filter=q)
     counts["overdue"] = Count("pk", filter=Q(due_at__lt=now))
     open_cases = Case.objects.filter(case_scope_q(scope, f), is_open=True)
-    rows = list(open_cases.values("team__name").annotate(**counts).order_by("team__name"))
+    # Grouped by the team's id (no join, the open-cases index); names looked up after.
+    rows = list(open_cases.values("team_id").annotate(**counts).order_by())
+    names = dict(Team.objects.filter(pk__in=[r["team_id"] for r in rows]).values_list("pk", "name"))
     keys = list(counts)
     total = {k: sum(r[k] for r in rows) for k in keys}
-    teams = [(r["team__name"] or "—", {k: r[k] for k in keys}) for r in rows]
+    teams = sorted(
+        ((names.get(r["team_id"]) or "—", {k: r[k] for k in keys}) for r in rows),
+        key=lambda item: item[0],
+    )
     opened = sum(total[label] for label, _low, _high in metrics.AGE_BUCKETS)
     return {"total": total, "teams": teams, "open": opened}
 

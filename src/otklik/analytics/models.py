@@ -1,4 +1,4 @@
-"""Analytics: hourly rollups of the contact-centre figures, NPS surveys, who sees which
+"""Analytics: hourly and daily rollups of the contact-centre figures, NPS surveys, who sees which
 teams on the dashboard, and subscriptions to the weekly report.
 
 The analytics app sits above cases, chat, portal, handoffs and sla: it reads their rows,
@@ -9,17 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from otklik.clients.models import BusinessLine, Segment
 
-class HourlyRollup(models.Model):
-    """Additive counters for one hour × team × operator × channel × topic.
 
-    Every figure on the dashboard that can be summed is a sum over these rows (a mean is
-    a sum divided by a count), so any period and any filter is one GROUP BY over them.
-    Zero means "none"; team, operator and topic 0 mean "not set" (no NULLs in the key, so
-    the unique constraint holds on every database).
-    """
+class RollupCounters(models.Model):
+    """The additive counters of one rollup row (both levels have the same)."""
 
-    hour = models.DateTimeField()
     team_id = models.IntegerField(default=0)
     operator_id = models.IntegerField(default=0)
     channel = models.CharField(max_length=16)
@@ -49,6 +44,21 @@ class HourlyRollup(models.Model):
     portal_on_time = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class HourlyRollup(RollupCounters):
+    """Additive counters for one hour × team × operator × channel × topic.
+
+    Every figure on the dashboard that can be summed is a sum over these rows (a mean is
+    a sum divided by a count), so any period and any filter is one GROUP BY over them.
+    Zero means "none"; team, operator and topic 0 mean "not set" (no NULLs in the key, so
+    the unique constraint holds on every database).
+    """
+
+    hour = models.DateTimeField()
+
+    class Meta:
         verbose_name = _("hourly rollup")
         verbose_name_plural = _("hourly rollups")
         constraints = [
@@ -64,6 +74,35 @@ class HourlyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}:00 {self.channel}"
+
+
+class DailyRollup(RollupCounters):
+    """The hourly rows of one local day summed per team × operator × channel × topic.
+
+    `day` is the instant the local day starts (TIME_ZONE); a day's row always equals the
+    sum of that day's hourly rows (rollups.refresh_days rewrites it from them whenever an
+    hour of the day is refreshed). Periods of whole days longer than one day read this
+    level: a day's 24 hourly rows collapse to one per key.
+    """
+
+    day = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "team_id", "operator_id", "channel", "topic_id"],
+                name="daily_rollup_key_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["team_id", "day"], name="daily_rollup_team_day"),
+            models.Index(fields=["operator_id", "day"], name="daily_rollup_operator_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.channel}"
 
 
 class RollupWatermark(models.Model):
@@ -95,6 +134,41 @@ class SurveyChannel(models.TextChoices):
     SMS = "sms", _("SMS")
 
 
+class SurveyCampaign(models.Model):
+    """One relationship survey: who chose which clients (business line, segment, package
+    level; empty means any), on which channel, and what became of the send."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("sent"))
+    business_line = models.CharField(
+        _("business line"), max_length=16, blank=True, choices=BusinessLine.choices
+    )
+    segment = models.CharField(_("segment"), max_length=16, blank=True, choices=Segment.choices)
+    package_level = models.ForeignKey(
+        "relationship.PackageLevel",
+        verbose_name=_("package level"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=SurveyChannel.choices)
+    matched = models.PositiveIntegerField(_("clients chosen"), default=0)
+    quiet = models.PositiveIntegerField(_("skipped: asked recently"), default=0)
+    unreachable = models.PositiveIntegerField(_("skipped: no address"), default=0)
+    sent = models.PositiveIntegerField(_("surveys sent"), default=0)
+
+    class Meta:
+        verbose_name = _("relationship survey")
+        verbose_name_plural = _("relationship surveys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%d.%m.%Y} {self.channel} ({self.sent})"
+
+
 class NpsSurvey(models.Model):
     """One NPS question sent to a client ("would you recommend us…", 0–10) and its answer."""
 
@@ -105,6 +179,13 @@ class NpsSurvey(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=SurveyKind.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=SurveyChannel.choices)
     segment = models.CharField(_("segment"), max_length=16, blank=True)
+    campaign = models.ForeignKey(
+        SurveyCampaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="surveys",
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     sent_at = models.DateTimeField(_("sent"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)

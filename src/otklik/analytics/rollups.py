@@ -1,12 +1,16 @@
-"""Keeping `HourlyRollup` equal to a recomputation from the raw rows.
+"""Keeping `HourlyRollup` equal to a recomputation from the raw rows, and `DailyRollup`
+equal to the sum of each local day's hourly rows.
 
 The unit of work is the hour: `refresh` recomputes whole hours from the raw rows and
 replaces their rollup rows in one transaction, so a refresh is idempotent and the result
-never depends on what was there before. `rollup_scan` (periodic, every 5 minutes) refreshes
-the hours that may have changed since its watermark: the hours since the watermark minus a
-look-back of N+1 days (FCR of a case can still change N days after its resolution; chats
-and replies become misses once their threshold passes), plus the hours of older cases and
-ratings edited since the watermark. `rebuild` recomputes any range of history.
+never depends on what was there before; then it rewrites the daily rows of the local days
+those hours touch from the hourly rows (one INSERT … SELECT … GROUP BY per day), so the
+daily level can never disagree with the hourly one. `rollup_scan` (periodic, every 5
+minutes) refreshes the hours that may have changed since its watermark: the hours since the
+watermark minus a look-back of N+1 days (FCR of a case can still change N days after its
+resolution; chats and replies become misses once their threshold passes), plus the hours of
+older cases and ratings edited since the watermark. `rebuild` recomputes any range of
+history.
 
 Why a scan and not a call from the recording services: cases, chat and portal sit below
 analytics and must not import it; a scan reads what they wrote, costs them nothing on the
@@ -16,15 +20,16 @@ hot path, and cannot drift from the definitions because it always recomputes fro
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from otklik.analytics import facts
-from otklik.analytics.models import HourlyRollup, NpsSurvey, RollupWatermark
+from otklik.analytics.models import DailyRollup, HourlyRollup, NpsSurvey, RollupWatermark
 from otklik.cases.models import Case, CaseEvent, Interaction
 from otklik.chat.models import ChatRating
 from otklik.portal.models import CsiRating, PortalAnswer
@@ -39,9 +44,53 @@ def lookback() -> timedelta:
     return timedelta(days=settings.OTKLIK_FCR_REPEAT_DAYS + 1, seconds=longest_sl)
 
 
+def day_start(day: date) -> datetime:
+    """The instant a local day (TIME_ZONE) starts."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def local_days(start: datetime, end: datetime) -> list[date]:
+    """The local days that [start, end) touches."""
+    first = timezone.localdate(start)
+    last = timezone.localdate(end - timedelta(microseconds=1))
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _daily_sql() -> str:
+    table, hourly = DailyRollup._meta.db_table, HourlyRollup._meta.db_table
+    quote = connection.ops.quote_name
+    keys = ", ".join(quote(c) for c in facts.DIMENSIONS)
+    sums = ", ".join(f"SUM({quote(c)})" for c in facts.COUNTERS)
+    # Identifiers from model metadata, quoted; the day and bounds go as parameters.
+    return (
+        f"INSERT INTO {quote(table)} ({quote('day')}, {keys}, "  # noqa: S608
+        f"{', '.join(quote(c) for c in facts.COUNTERS)}) "
+        f"SELECT %s, {keys}, {sums} FROM {quote(hourly)} "
+        f"WHERE {quote('hour')} >= %s AND {quote('hour')} < %s GROUP BY {keys}"
+    )
+
+
 @transaction.atomic
-def refresh(*, since: datetime, until: datetime, now: datetime | None = None) -> int:
-    """Recompute the whole hours covering [since, until); returns the rows written."""
+def refresh_days(days: Iterable[date]) -> int:
+    """Rewrite the daily rows of these local days from their hourly rows."""
+    sql, written = _daily_sql(), 0
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for day in sorted(set(days)):
+            start, end = day_start(day), day_start(day + timedelta(days=1))
+            DailyRollup.objects.filter(day=start).delete()
+            cursor.execute(sql, [adapt(start), adapt(start), adapt(end)])
+            written += max(cursor.rowcount, 0)
+    return written
+
+
+@transaction.atomic
+def refresh(
+    *, since: datetime, until: datetime, now: datetime | None = None, daily: bool = True
+) -> int:
+    """Recompute the whole hours covering [since, until) and (unless `daily` is False,
+    when the caller does it once for many hours) the daily rows of their local days;
+    returns the hourly rows written."""
     now = now or timezone.now()
     start = facts.floor_hour(since)
     end = facts.floor_hour(until)
@@ -57,13 +106,16 @@ def refresh(*, since: datetime, until: datetime, now: datetime | None = None) ->
         if any(counters.values())
     ]
     HourlyRollup.objects.bulk_create(rows, batch_size=2000)
+    if daily:
+        refresh_days(local_days(start, end))
     return len(rows)
 
 
 def _refresh_hours(hours: set[datetime], now: datetime) -> int:
     written = 0
     for hour in sorted(hours):
-        written += refresh(since=hour, until=hour + HOUR, now=now)
+        written += refresh(since=hour, until=hour + HOUR, now=now, daily=False)
+    refresh_days(day for hour in hours for day in local_days(hour, hour + HOUR))
     return written
 
 
@@ -79,8 +131,9 @@ def earliest_data() -> datetime | None:
 def rebuild(
     *, since: datetime | None = None, until: datetime | None = None, now: datetime | None = None
 ) -> int:
-    """Recompute [since, until) day by day (all history by default) and move the
-    watermark to `now`. Each day is its own transaction, so a long rebuild is resumable."""
+    """Recompute [since, until) day by day (all history by default; `since` is taken back
+    to its local midnight, so each step is one local day) and move the watermark to `now`.
+    Each day is its own transaction, so a long rebuild is resumable."""
     now = now or timezone.now()
     ids = top_ids()
     since = since or earliest_data()
@@ -88,9 +141,9 @@ def rebuild(
         _set_watermark(now, ids)
         return 0
     until = until or now
-    written, cursor = 0, facts.floor_hour(since)
+    written, cursor = 0, day_start(timezone.localdate(since))
     while cursor < until:
-        step = min(cursor + timedelta(days=1), until)
+        step = min(day_start(timezone.localdate(cursor) + timedelta(days=1)), until)
         written += refresh(since=cursor, until=step, now=now)
         cursor = step
     _set_watermark(now, ids)

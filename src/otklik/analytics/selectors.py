@@ -15,16 +15,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Role, Team, User
 from otklik.analytics import metrics
-from otklik.analytics.facts import COUNTERS
-from otklik.analytics.models import DashboardScope, HourlyRollup
+from otklik.analytics.facts import COUNTERS, DIMENSIONS
+from otklik.analytics.models import DailyRollup, DashboardScope, HourlyRollup
 from otklik.cases.models import Topic
-from otklik.clients.models import ChannelKind
+from otklik.clients.models import BusinessLine, ChannelKind
 
 PERIODS = ("today", "week", "month", "custom")
 MAX_CUSTOM_DAYS = 366
@@ -74,7 +74,7 @@ class Filters:
     operator: int | None = None
     channel: str = ""
     topic: int | None = None
-    line: int | None = None  # a business line: a root of the topic tree
+    line: str = ""  # a business line (BusinessLine): the topics whose line it is
 
     @property
     def previous(self) -> Filters:
@@ -120,7 +120,7 @@ class Filters:
         if self.topic:
             rows.append((_("Topic"), str(Topic.objects.filter(pk=self.topic).first() or "")))
         if self.line:
-            rows.append((_("Business line"), str(Topic.objects.filter(pk=self.line).first() or "")))
+            rows.append((_("Business line"), str(BusinessLine(self.line).label)))
         return rows
 
 
@@ -176,6 +176,9 @@ def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filter
     channel = params.get("channel") or ""
     if channel and channel not in ChannelKind.values:
         raise ValidationError(_("Unknown channel."))
+    line = params.get("line") or ""
+    if line and line not in BusinessLine.values:
+        raise ValidationError(_("Unknown business line."))
     f = Filters(
         period=period,
         since=since,
@@ -185,7 +188,7 @@ def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filter
         operator=_int(params.get("operator"), _("Operator")),
         channel=channel,
         topic=_int(params.get("topic"), _("Topic")),
-        line=_int(params.get("line"), _("Business line")),
+        line=line,
     )
     if scope.kind == "teams" and f.team and f.team not in scope.team_ids:
         raise PermissionDenied
@@ -197,25 +200,36 @@ def filters_from(params, *, scope: Scope, now: datetime | None = None) -> Filter
     return f
 
 
-def line_topic_ids(root_id: int) -> list[int]:
-    """A business line is a root topic: it and every topic below it."""
-    parents = dict(Topic.objects.values_list("pk", "parent_id"))
-    result = []
-    for topic_id in parents:
-        cursor, seen = topic_id, set()
-        while cursor is not None and cursor not in seen:
-            if cursor == root_id:
-                result.append(topic_id)
-                break
-            seen.add(cursor)
-            cursor = parents.get(cursor)
-    return result
+def line_topic_ids(line: str) -> list[int]:
+    """The topics of a business line: those whose `Topic.business_line` is it, wherever
+    they sit in the topic tree (a root groups topics for the desk, it does not decide the
+    line). Topics common to every line (no line) belong to none, so they are not counted
+    under each line several times."""
+    return list(Topic.objects.filter(business_line=line).values_list("pk", flat=True))
+
+
+def _whole_days(f: Filters) -> bool:
+    def midnight(at: datetime) -> bool:
+        local = timezone.localtime(at)
+        return local.timetz().replace(tzinfo=None) == time.min
+
+    return midnight(f.since) and midnight(f.until)
+
+
+def level(f: Filters) -> tuple[type, str]:
+    """Which rollup level a period reads: the daily rows for a period of whole local days
+    longer than one day (a month is 30 rows per key instead of 720), the hourly rows
+    otherwise (today, drawn per hour). Both give the same sums (daily = Σ hourly)."""
+    if f.until - f.since > timedelta(days=1) and _whole_days(f):
+        return DailyRollup, "day"
+    return HourlyRollup, "hour"
 
 
 def rollups(scope: Scope, f: Filters, *, team_aggregate: bool = False) -> QuerySet:
     """The rollup rows behind one view. For an operator the rows are their own, or with
     `team_aggregate` their team's (summed, so no other operator is shown on their own)."""
-    qs = HourlyRollup.objects.filter(hour__gte=f.since, hour__lt=f.until)
+    model, at = level(f)
+    qs = model.objects.filter(**{f"{at}__gte": f.since, f"{at}__lt": f.until})
     if scope.kind == "teams":
         qs = qs.filter(team_id__in=scope.team_ids)
     elif scope.kind == "self":
@@ -246,6 +260,29 @@ def totals(qs: QuerySet) -> dict[str, int]:
     return {k: v or 0 for k, v in row.items()}
 
 
+def add_counters(into: dict[str, int], row: dict) -> None:
+    for name in COUNTERS:
+        into[name] += row[name] or 0
+
+
+def overview(qs: QuerySet, scope: Scope) -> tuple[dict[str, int], dict[str, list]]:
+    """The period's totals and every breakdown from ONE pass: the rows grouped by all four
+    dimensions at once (a few thousand groups at most), summed up per dimension here,
+    instead of one aggregate query over the period per table."""
+    total = dict.fromkeys(COUNTERS, 0)
+    per: dict[str, dict] = {dim: {} for dim in BREAKDOWNS}
+    for row in qs.values(*DIMENSIONS).annotate(**_sums()).order_by().iterator(chunk_size=5000):
+        add_counters(total, row)
+        for dim, column in BREAKDOWNS.items():
+            add_counters(per[dim].setdefault(row[column], dict.fromkeys(COUNTERS, 0)), row)
+    tables = {}
+    for dim, groups in per.items():
+        if dim == "operator" and not scope.sees_operators():
+            continue
+        tables[dim] = _breakdown_rows(dim, groups)
+    return total, tables
+
+
 def figures(t: dict[str, int]) -> dict:
     """Summed counters → the dashboard's figures (definitions in metrics.py)."""
     csi = metrics.csi_from_counts(t["csi_count"], t["csi_sum"], t["csi_good"])
@@ -271,32 +308,45 @@ def figures(t: dict[str, int]) -> dict:
     }
 
 
-def series(qs: QuerySet, f: Filters) -> list[tuple[datetime | date, dict]]:
-    """Per hour for a single day, per local day otherwise; empty buckets filled with 0.
-    Grouped by the stored UTC hour in SQL and bucketed to local time here: a time-zone
-    conversion per row in SQL (a Python function on SQLite) costs seconds at scale."""
+def series_counters(qs: QuerySet, f: Filters) -> list[tuple[datetime | date, dict]]:
+    """Summed counters per hour for a single day, per local day otherwise; empty buckets
+    filled with 0. Grouped by the stored instant (hour or day start) in SQL and bucketed
+    to local time here: a time-zone conversion per row in SQL (a Python function on
+    SQLite) costs seconds at scale."""
     hourly = (f.until - f.since) <= timedelta(days=1)
+    at = "day" if qs.model is DailyRollup else "hour"
     buckets: dict = {}
-    for row in qs.values("hour").annotate(**_sums()).order_by():
-        local = timezone.localtime(row["hour"])
+    for row in qs.values(at).annotate(**_sums()).order_by():
+        local = timezone.localtime(row[at])
         key = local.replace(minute=0, second=0, microsecond=0) if hourly else local.date()
-        into = buckets.setdefault(key, dict.fromkeys(COUNTERS, 0))
-        for name in COUNTERS:
-            into[name] += row[name] or 0
+        add_counters(buckets.setdefault(key, dict.fromkeys(COUNTERS, 0)), row)
     empty = dict.fromkeys(COUNTERS, 0)
     result = []
     if hourly:
         cursor = f.since
         while cursor < f.until:
             key = timezone.localtime(cursor).replace(minute=0, second=0, microsecond=0)
-            result.append((cursor, figures(buckets.get(key, empty))))
+            result.append((cursor, buckets.get(key, empty)))
             cursor += timedelta(hours=1)
         return result
     day = timezone.localdate(f.since)
     while day < timezone.localdate(f.until):
-        result.append((day, figures(buckets.get(day, empty))))
+        result.append((day, buckets.get(day, empty)))
         day += timedelta(days=1)
     return result
+
+
+def series(qs: QuerySet, f: Filters) -> list[tuple[datetime | date, dict]]:
+    """Figures per hour (a single day) or per local day."""
+    return [(bucket, figures(counters)) for bucket, counters in series_counters(qs, f)]
+
+
+def sum_counters(points: list[tuple[object, dict]]) -> dict[str, int]:
+    """The period's totals from its series (the buckets cover the period exactly)."""
+    total = dict.fromkeys(COUNTERS, 0)
+    for _bucket, counters in points:
+        add_counters(total, counters)
+    return total
 
 
 BREAKDOWNS = {
@@ -313,9 +363,13 @@ def breakdown(qs: QuerySet, dim: str, scope: Scope) -> list[tuple[object, str, d
     if dim == "operator" and not scope.sees_operators():
         raise PermissionDenied
     column = BREAKDOWNS[dim]
-    rows = list(qs.values(column).annotate(**_sums()).order_by(column))
-    labels = _labels(dim, [r[column] for r in rows])
-    result = [(r[column], labels.get(r[column], "—"), figures(r)) for r in rows]
+    rows = qs.values(column).annotate(**_sums()).order_by(column)
+    return _breakdown_rows(dim, {r[column]: r for r in rows})
+
+
+def _breakdown_rows(dim: str, groups: dict) -> list[tuple[object, str, dict]]:
+    labels = _labels(dim, list(groups))
+    result = [(key, labels.get(key, "—"), figures(c)) for key, c in sorted(groups.items())]
     result.sort(key=lambda item: -(item[2]["contacts"] + item[2]["resolved"]))
     return result
 
@@ -363,3 +417,118 @@ def case_scope_q(scope: Scope, f: Filters, *, prefix: str = "") -> Q:
     if f.line:
         q &= Q(**{f"{p}topic_id__in": line_topic_ids(f.line)})
     return q
+
+
+# --- Relationship surveys -------------------------------------------------------------
+
+
+def may_send_surveys(user: User) -> bool:
+    """Supervisors and heads of the centre choose and send relationship surveys."""
+    return user.is_active and (user.is_superuser or user.role in (Role.SUPERVISOR, Role.ADMIN))
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a relationship survey goes to; empty fields mean "any"."""
+
+    business_line: str = ""
+    segment: str = ""
+    package_level: int | None = None
+    channel: str = "email"
+
+
+def audience_from(params) -> Audience:
+    """Parse and check the screen's choices (clear errors, nothing guessed)."""
+    from otklik.analytics.models import SurveyChannel
+    from otklik.clients.models import Segment
+    from otklik.relationship.models import PackageLevel
+
+    line = params.get("business_line") or ""
+    if line and line not in BusinessLine.values:
+        raise ValidationError(_("Unknown business line."))
+    segment = params.get("segment") or ""
+    if segment and segment not in Segment.values:
+        raise ValidationError(_("Unknown segment."))
+    level = _int(params.get("package_level"), _("Package level"))
+    if level is not None and not PackageLevel.objects.filter(pk=level).exists():
+        raise ValidationError(_("Unknown package level."))
+    channel = params.get("channel") or SurveyChannel.EMAIL
+    if channel not in SurveyChannel.values:
+        raise ValidationError(_("Unknown survey channel."))
+    return Audience(business_line=line, segment=segment, package_level=level, channel=channel)
+
+
+def audience_clients(a: Audience) -> QuerySet:
+    """The clients the choices name: a business line is one the client holds a product
+    of (clients.PRODUCT_KIND_LINE), the package level that of their relationship."""
+    from otklik.clients.models import PRODUCT_KIND_LINE, Client, Product
+
+    qs = Client.objects.all()
+    if a.segment:
+        qs = qs.filter(segment=a.segment)
+    if a.business_line:
+        kinds = [k for k, line in PRODUCT_KIND_LINE.items() if line == a.business_line]
+        qs = qs.filter(Exists(Product.objects.filter(client=OuterRef("pk"), kind__in=kinds)))
+    if a.package_level:
+        qs = qs.filter(relationship__package_level_id=a.package_level)
+    return qs
+
+
+def _audience_conditions(a: Audience, now: datetime) -> tuple[Exists, Q]:
+    """(asked within the quiet period, has a usable address on the channel — the portal
+    reaches everyone) as conditions on a client."""
+    from django.conf import settings
+
+    from otklik.analytics.models import NpsSurvey, SurveyChannel
+    from otklik.clients.models import ContactPoint, Reachability
+
+    quiet = Exists(
+        NpsSurvey.objects.filter(
+            client=OuterRef("pk"),
+            sent_at__gt=now - timedelta(days=settings.OTKLIK_NPS_QUIET_DAYS),
+        )
+    )
+    if a.channel == SurveyChannel.PORTAL:
+        return quiet, Q()
+    kind = ChannelKind.EMAIL if a.channel == SurveyChannel.EMAIL else ChannelKind.PHONE
+    points = ContactPoint.objects.filter(client=OuterRef("pk"), kind=kind).exclude(
+        reachability=Reachability.UNREACHABLE
+    )
+    return quiet, Q(Exists(points))
+
+
+def audience_eligible(a: Audience, now: datetime) -> QuerySet:
+    """The clients who will get the survey: chosen, not in the quiet period, reachable."""
+    quiet, reachable = _audience_conditions(a, now)
+    return audience_clients(a).filter(~Q(quiet), reachable)
+
+
+def audience_preview(a: Audience, now: datetime) -> dict[str, int]:
+    """How many clients the choices name, how many the quiet period and a missing address
+    leave out, and how many will get the survey — counted in SQL."""
+    quiet, reachable = _audience_conditions(a, now)
+    counts = {
+        "matched": Count("pk"),
+        "quiet": Count("pk", filter=Q(quiet)),
+        "eligible": Count("pk", filter=~Q(quiet) & reachable),
+    }
+    if reachable:
+        counts["unreachable"] = Count("pk", filter=~Q(quiet) & ~reachable)
+    row = audience_clients(a).aggregate(**counts)
+    return {"unreachable": 0} | {k: v or 0 for k, v in row.items()}
+
+
+def campaigns_with_answers(limit: int = 20) -> list:
+    """The latest relationship surveys with their answers and NPS."""
+    from otklik.analytics.models import SurveyCampaign
+
+    rows = SurveyCampaign.objects.select_related("created_by", "package_level").annotate(
+        answered=Count("surveys", filter=Q(surveys__score__isnull=False)),
+        promoters=Count("surveys", filter=Q(surveys__score__gte=9)),
+        detractors=Count("surveys", filter=Q(surveys__score__lte=6)),
+    )[:limit]
+    result = []
+    for c in rows:
+        c.nps = metrics.nps_from_counts(c.answered, c.promoters, c.detractors).score
+        result.append(c)
+    return result

@@ -13,12 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Role, User
+from otklik.analytics import selectors
 from otklik.analytics.models import (
     NpsSurvey,
     ReportSubscription,
+    SurveyCampaign,
     SurveyChannel,
     SurveyKind,
 )
+from otklik.analytics.selectors import Audience
 from otklik.cases.models import Case, CaseStatus
 from otklik.clients.models import ChannelKind, Client, ContactPoint, Reachability
 from otklik.common.errors import ServiceError
@@ -57,6 +60,7 @@ def nps_survey_send(
     kind: str,
     case: Case | None = None,
     segment: str = "",
+    campaign: SurveyCampaign | None = None,
     now: datetime | None = None,
 ) -> NpsSurvey:
     """Ask one client the NPS question, unless they were asked within the quiet period.
@@ -80,6 +84,7 @@ def nps_survey_send(
         kind=kind,
         channel=channel,
         segment=segment,
+        campaign=campaign,
         token_hash=token_hash(raw),
         sent_at=now,
         team_id=(case.team_id or 0) if case else 0,
@@ -135,33 +140,54 @@ def nps_after_case_scan(now: datetime | None = None, limit: int = 500) -> int:
     return sent
 
 
+@transaction.atomic
 def nps_relationship_send(
-    *, actor: User, segment: str, channel: str, now: datetime | None = None, limit: int = 1000
-) -> int:
-    """A relationship survey to up to `limit` clients of a segment, quiet period honoured."""
-    if not (actor.is_superuser or actor.role in (Role.SUPERVISOR, Role.ADMIN)):
+    *, actor: User, audience: Audience, now: datetime | None = None, limit: int | None = None
+) -> SurveyCampaign:
+    """A relationship survey to the clients the audience names (business line, segment,
+    package level), skipping those asked within the quiet period and those without an
+    address on the channel; at most `limit` (OTKLIK_NPS_RELATIONSHIP_MAX) per send, the
+    rest go with the next send (those just asked are then in their quiet period).
+    Every survey goes through the outbox in this transaction; the campaign records what
+    was chosen and what became of it."""
+    if not selectors.may_send_surveys(actor):
         raise ServiceError({"actor": _("Only supervisors send surveys.")})
-    from otklik.clients.models import Segment
-
-    if segment not in Segment.values:
-        raise ServiceError({"segment": _("Unknown segment.")})
     now = now or timezone.now()
+    limit = settings.OTKLIK_NPS_RELATIONSHIP_MAX if limit is None else limit
+    counts = selectors.audience_preview(audience, now)
+    if counts["eligible"] == 0:
+        raise ServiceError(
+            {"audience": _("No client of this choice can be asked now (quiet period, no address).")}
+        )
+    campaign = SurveyCampaign.objects.create(
+        created_by=actor,
+        created_at=now,
+        business_line=audience.business_line,
+        segment=audience.segment,
+        package_level_id=audience.package_level,
+        channel=audience.channel,
+        matched=counts["matched"],
+        quiet=counts["quiet"],
+        unreachable=counts["unreachable"],
+    )
+    chosen = selectors.audience_eligible(audience, now)
     sent = 0
-    for client in Client.objects.filter(segment=segment).order_by("pk").iterator():
-        if sent >= limit:
-            break
+    for client in chosen.order_by("pk")[:limit].iterator(chunk_size=500):
         try:
             nps_survey_send(
                 client=client,
-                channel=channel,
+                channel=audience.channel,
                 kind=SurveyKind.RELATIONSHIP,
-                segment=segment,
+                segment=audience.segment,
+                campaign=campaign,
                 now=now,
             )
         except ServiceError:
-            continue
+            continue  # asked a moment ago by another send: the quiet period holds
         sent += 1
-    return sent
+    campaign.sent = sent
+    campaign.save(update_fields=["sent"])
+    return campaign
 
 
 def nps_survey_by_token(raw: str) -> NpsSurvey | None:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("cases/", views.drill, name="drill"),
     path("export/<slug:table>.<slug:fmt>", views.export, name="export"),
     path("report/", views.report_subscription, name="report_subscription"),
+    path("surveys/", views.surveys, name="surveys"),
     path("nps/<str:token>/", views.nps_answer, name="nps_answer"),
 ]

@@ -3,9 +3,10 @@ rules live in selectors.py (scope, filters, figures) and live.py (live lists, dr
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -16,9 +17,9 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.analytics import charts, exports, live, selectors, services
-from otklik.analytics.models import ReportSubscription
+from otklik.analytics.models import ReportSubscription, SurveyChannel
 from otklik.cases.models import Topic
-from otklik.clients.models import ChannelKind
+from otklik.clients.models import BusinessLine, ChannelKind
 from otklik.common.errors import ServiceError
 
 KPIS = (
@@ -57,16 +58,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         return _bad_request(request, error)
     now = timezone.now()
+    # Three passes over the rollups (docs/benchmarks.md): the period grouped by every
+    # dimension (totals and all breakdowns), its series, the previous period's series.
     qs = selectors.rollups(scope, f)
-    current = selectors.figures(selectors.totals(qs))
-    previous = selectors.figures(selectors.totals(selectors.rollups(scope, f.previous)))
+    total, tables = selectors.overview(qs, scope)
+    current = selectors.figures(total)
+    prev_counters = selectors.series_counters(selectors.rollups(scope, f.previous), f.previous)
+    previous = selectors.figures(selectors.sum_counters(prev_counters))
     team_figures = None
     if scope.kind == "self":
         team_figures = selectors.figures(
             selectors.totals(selectors.rollups(scope, f, team_aggregate=True))
         )
     points = selectors.series(qs, f)
-    prev_points = selectors.series(selectors.rollups(scope, f.previous), f.previous)
+    prev_points = [(b, selectors.figures(c)) for b, c in prev_counters]
     hourly = (f.until - f.since).days <= 1
 
     def label(bucket) -> str:
@@ -107,7 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Each row's drill-down query is built once (not once per cell: a hundred operators).
     breakdowns = []
     for dim in dims:
-        rows = selectors.breakdown(qs, dim, scope)
+        rows = tables[dim]
         breakdowns.append((dim, [(k, lbl, fig, _row_query(f, dim, k)) for k, lbl, fig in rows]))
     backlog = live.backlog(scope, f, now)
     backlog_svg = charts.bar_chart(
@@ -137,7 +142,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "operators": selectors.operators_for(scope),
             "channels": ChannelKind.choices,
             "topics": Topic.objects.filter(is_active=True).order_by("name"),
-            "lines": Topic.objects.filter(parent__isnull=True).order_by("name"),
+            "lines": BusinessLine.choices,
             "periods": [
                 ("today", _("Today")),
                 ("week", _("7 days")),
@@ -146,6 +151,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             "query": f.as_query(),
             "subscription": ReportSubscription.objects.filter(user=request.user).first(),
+            "campaigns": selectors.campaigns_with_answers(5)
+            if selectors.may_send_surveys(request.user)
+            else None,
         },
     )
 
@@ -351,3 +359,52 @@ def report_subscription(request: HttpRequest) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, " ".join(error.messages))
     return HttpResponseRedirect(reverse("analytics:dashboard"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def surveys(request: HttpRequest) -> HttpResponse:
+    """The relationship survey: choose the clients (business line, segment, package
+    level) and the channel, see how many will get it after the quiet period, send it
+    through the outbox; the latest surveys with their answers and NPS below."""
+    from otklik.clients.models import Segment
+    from otklik.relationship.models import PackageLevel
+
+    if not selectors.may_send_surveys(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    errors, audience, preview = [], None, None
+    try:
+        audience = selectors.audience_from(data)
+        preview = selectors.audience_preview(audience, timezone.now())
+    except ValidationError as error:
+        errors = error.messages
+    status = 400 if errors else 200
+    if request.method == "POST" and audience is not None:
+        try:
+            campaign = services.nps_relationship_send(actor=request.user, audience=audience)
+        except ServiceError as error:
+            errors, status = error.messages, 400
+        else:
+            messages.success(
+                request,
+                _("The survey went to %(sent)s clients.") % {"sent": campaign.sent},
+            )
+            return HttpResponseRedirect(reverse("analytics:surveys"))
+    return render(
+        request,
+        "analytics/surveys.html",
+        {
+            "errors": errors,
+            "chosen": data,
+            "preview": preview,
+            "limit": settings.OTKLIK_NPS_RELATIONSHIP_MAX,
+            "quiet_days": settings.OTKLIK_NPS_QUIET_DAYS,
+            "lines": BusinessLine.choices,
+            "segments": Segment.choices,
+            "levels": PackageLevel.objects.order_by("name"),
+            "channels": SurveyChannel.choices,
+            "campaigns": selectors.campaigns_with_answers(),
+        },
+        status=status,
+    )

@@ -121,7 +121,7 @@ def _apply(call: Call, event: CallEventData) -> None:
     elif event.type == "answered" and call.answered_at is None:
         call.answered_at, call.status = at, CallStatus.ANSWERED
         call.ring_seconds = _seconds(call.started_at, at)
-        call.answered_in_target = call.ring_seconds <= settings.OTKLIK_CTI_SL_SECONDS
+        call.answered_in_target = call.ring_seconds <= settings.OTKLIK_SL_SECONDS["phone"]
         if event.extension:
             call.extension = event.extension
             call.operator = _operator_at(event.extension) or call.operator

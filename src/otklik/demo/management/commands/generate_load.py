@@ -22,10 +22,21 @@ class Command(BaseCommand):
             help="also interactions, CSI ratings, NPS answers and handoffs for the new cases, "
             "then rebuild the analytics rollups",
         )
+        parser.add_argument(
+            "--rollup-days",
+            type=int,
+            default=None,
+            help="with --analytics: rebuild the rollups of the last N days only (0: none; "
+            "`analytics_rebuild` does the rest later); all history by default",
+        )
 
-    def handle(self, *args, clients, cases, seed, batch_size, analytics=False, **options):
+    def handle(
+        self, *args, clients, cases, seed, batch_size, analytics=False, rollup_days=None, **options
+    ):
         if clients < 1 or cases < 0 or batch_size < 1:
             raise CommandError("--clients must be ≥ 1, --cases ≥ 0, --batch-size ≥ 1")
+        if rollup_days is not None and rollup_days < 0:
+            raise CommandError("--rollup-days must be ≥ 0")
         from otklik.cases.models import Case
 
         first_case = (Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
@@ -48,8 +59,16 @@ class Command(BaseCommand):
             )
             stats.rows.update(more.rows)
             stats.seconds.update(more.seconds)
-            self.stdout.write("rollups …")
-            stats.rows["rollup rows"] = rebuild()
+            if rollup_days != 0:
+                self.stdout.write("rollups …")
+                since = None
+                if rollup_days is not None:
+                    from datetime import timedelta
+
+                    from django.utils import timezone
+
+                    since = timezone.now() - timedelta(days=rollup_days)
+                stats.rows["rollup rows"] = rebuild(since=since)
         for name, seconds in stats.seconds.items():
             self.stdout.write(f"  {name}: {seconds:.1f} s")
         for table, rows in stats.rows.items():
