@@ -20,12 +20,15 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from bench.run_core import setup_django as core_setup_django  # noqa: E402
+from bench.run_core import summary  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,34 +44,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def setup_django(args: argparse.Namespace) -> None:
-    if "DATABASE_URL" not in os.environ:
-        path = (ROOT / args.db).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if args.fresh:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings")
+    # The test client's host is "testserver": development settings accept it.
     os.environ.setdefault("DEBUG", "1")
-    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-    import django
-
-    django.setup()
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def summary(times_ms: list[float]) -> dict:
-    return {
-        "n": len(times_ms),
-        "p50_ms": round(pct(times_ms, 0.50), 1),
-        "p95_ms": round(pct(times_ms, 0.95), 1),
-        "max_ms": round(max(times_ms), 1),
-        "mean_ms": round(statistics.fmean(times_ms), 1),
-    }
+    core_setup_django(args)
 
 
 def build(args: argparse.Namespace) -> None:
