@@ -176,3 +176,19 @@ def test_demo_holds_the_stories_key_facts():
     assert kuznetsov in client_search(user=operator, query="8 (916) 482-17-35")
     assert belov in client_search(user=operator, query="Белов Алекс")
     assert loan.client in client_search(user=operator, query="З-2024-0158843")
+
+
+@pytest.mark.django_db
+def test_the_absent_colleague_of_story_003_has_a_printed_login():
+    from otklik.relationship.models import Absence
+
+    printed = load_demo()
+    again = StringIO()
+    call_command("demo_logins", stdout=again)
+
+    absence = Absence.objects.select_related("manager", "deputy").get()
+    assert (absence.manager.username, absence.deputy.username) == ("manager2", "manager")
+    for output in (printed, again.getvalue()):
+        assert re.search(r"\bmanager2\s+otklik-manager2\s+Марина Белова\b", output)
+    assert absence.manager.check_password("otklik-manager2")
+    assert absence.manager.role == Role.PERSONAL_MANAGER
