@@ -14,18 +14,23 @@ package level and this month's aggregates — then measures, through Django's te
     .venv/bin/python bench/desk/run.py --fresh
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/otklik_pm \\
         .venv/bin/python bench/desk/run.py
+    .venv/bin/python bench/desk/run.py --http --runs 3   # over HTTP on gunicorn (production)
 """
 
 import argparse
 import json
 import os
 import random
-import statistics
+import signal
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from bench.run_core import setup_django as core_setup_django  # noqa: E402
+from bench.run_core import summary  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,38 +42,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--feed-rows", type=int, default=100_000)
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--only", default="portfolio,calls,recompute,feed")
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="measure the portfolio and call list over HTTP on gunicorn + uvicorn workers "
+        "(deploy/gunicorn.conf.py), the production server, instead of in-process",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes (--http)")
+    parser.add_argument("--port", type=int, default=8132, help="server port (--http)")
+    parser.add_argument("--runs", type=int, default=3, help="repeat runs (--http): best and range")
     return parser.parse_args()
 
 
 def setup_django(args: argparse.Namespace) -> None:
-    if "DATABASE_URL" not in os.environ:
-        path = (ROOT / args.db).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if args.fresh:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otklik.settings")
+    # The test client's host is "testserver": development settings accept it.
     os.environ.setdefault("DEBUG", "1")
-    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-    import django
-
-    django.setup()
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def summary(times_ms: list[float]) -> dict:
-    return {
-        "n": len(times_ms),
-        "p50_ms": round(pct(times_ms, 0.50), 1),
-        "p95_ms": round(pct(times_ms, 0.95), 1),
-        "max_ms": round(max(times_ms), 1),
-        "mean_ms": round(statistics.fmean(times_ms), 1),
-    }
+    core_setup_django(args)
 
 
 def build(args: argparse.Namespace) -> None:
@@ -291,12 +280,93 @@ def measure(args: argparse.Namespace) -> dict:
     return results
 
 
+PORTFOLIO_URLS = [
+    "/desk/",
+    "/desk/?sort=health",
+    "/desk/?sort=last_contact",
+    "/desk/?sort=open_cases",
+    "/desk/?sort=shortfall",
+    "/desk/?sort=next_contact&level=black",
+    "/desk/?q=%D0%B8%D0%B2%D0%B0%D0%BD",
+    "/desk/?page=20",
+]
+
+
+def measure_http(args: argparse.Namespace) -> dict:
+    """The two pages as a user gets them: whole HTTP responses from gunicorn with uvicorn
+    workers over loopback, one keep-alive connection, the manager's session cookie; the
+    server's CPU per request (all its processes, from /proc) beside the wall times."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+
+    from bench.http.run import Http, server_cpu_seconds, start_server
+    from otklik.accounts.models import User
+
+    manager = User.objects.get(username="bench_manager")
+    session = SessionStore()
+    session[SESSION_KEY] = str(manager.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = manager.get_session_auth_hash()
+    session.create()
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    results: dict = {"vendor": connection.vendor, "server": "gunicorn+uvicorn"}
+    connection.close()
+    os.environ.pop("DEBUG", None)  # the production server runs without DEBUG
+    args.server = "gunicorn"
+    server = start_server(args, args.port)
+    try:
+        web = Http(args.port, cookie=cookie)
+        pages = {"portfolio": PORTFOLIO_URLS, "call_list": ["/desk/calls"]}
+        for name, urls in pages.items():
+            for url in urls * 2:  # warm-up: both workers, templates, caches
+                _, status, _, _ = web.call("GET", url)
+                assert status == 200, (url, status)
+            runs = []
+            for _run in range(args.runs):
+                load = os.getloadavg()[0]
+                cpu = server_cpu_seconds(server.pid)
+                n = args.requests if name == "portfolio" else max(20, args.requests // 3)
+                times = [web.call("GET", urls[i % len(urls)])[0] for i in range(n)]
+                used = server_cpu_seconds(server.pid) - cpu
+                runs.append(
+                    {
+                        **summary(times),
+                        "server_cpu_ms_per_request": round(used * 1000 / n, 1),
+                        "load_1min": round(load, 1),
+                    }
+                )
+                print(name, runs[-1], flush=True)
+            p95 = [r["p95_ms"] for r in runs]
+            results[name] = {
+                "runs": runs,
+                "best_p95_ms": min(p95),
+                "p95_range_ms": [min(p95), max(p95)],
+                "cpu_ms_range": [
+                    min(r["server_cpu_ms_per_request"] for r in runs),
+                    max(r["server_cpu_ms_per_request"] for r in runs),
+                ],
+            }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    return results
+
+
 def main() -> None:
     args = parse_args()
     setup_django(args)
     build(args)
     from django.db import connection
 
+    if args.http:
+        results = measure_http(args)
+        out = ROOT / "var" / "bench" / f"desk-http-{connection.vendor}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        print(f"written {out}")
+        return
     results = measure(args)
     out = ROOT / "var" / "bench" / f"desk-{connection.vendor}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

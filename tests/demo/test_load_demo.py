@@ -198,3 +198,19 @@ def test_printed_demo_passwords_are_hashed_cheaply_and_at_full_strength_after_lo
     full = PBKDF2PasswordHasher.iterations
     assert full > 1000 and staff["operator"].password.startswith(f"pbkdf2_sha256${full}$")
     assert User.objects.get(username="supervisor").password.startswith("pbkdf2_sha256$1000$")
+
+
+@pytest.mark.django_db
+def test_the_absent_colleague_of_story_003_has_a_printed_login():
+    from otklik.relationship.models import Absence
+
+    printed = load_demo()
+    again = StringIO()
+    call_command("demo_logins", stdout=again)
+
+    absence = Absence.objects.select_related("manager", "deputy").get()
+    assert (absence.manager.username, absence.deputy.username) == ("manager2", "manager")
+    for output in (printed, again.getvalue()):
+        assert re.search(r"\bmanager2\s+otklik-manager2\s+Марина Белова\b", output)
+    assert absence.manager.check_password("otklik-manager2")
+    assert absence.manager.role == Role.PERSONAL_MANAGER

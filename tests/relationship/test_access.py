@@ -133,3 +133,14 @@ def test_supervisor_assigns_an_unassigned_premium_client(client, desk, cast, fix
     assert newcomer.personal_manager == desk.pavel
     client.force_login(desk.pavel)
     assert client.get(reverse("relationship:portfolio"), {"manager": 0}).status_code == 404
+
+
+def test_a_portfolio_page_leaves_one_read_record_per_client_shown(client, desk):
+    mine = [premium_client(desk.pavel, desk.platinum) for _ in range(3)]
+    premium_client(desk.marina, desk.platinum)  # hers: covered, on the page too
+    client.force_login(desk.pavel)
+    assert client.get("/desk/").status_code == 200
+    spool_flush()
+    audited = AuditRecord.objects.filter(action="client.list", actor=desk.pavel)
+    shown = set(audited.values_list("client_id", flat=True))
+    assert shown >= {c.pk for c in mine} and audited.count() == len(shown) == 4

@@ -117,6 +117,37 @@ def audit_read_record(
     _append(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
 
 
+def audit_read_records(
+    *,
+    actor,
+    action: str,
+    via: str,
+    client_ids: list[int],
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> None:
+    """`audit_read_record` for every client of a list page (a portfolio page, a call list):
+    one line each, appended with one write instead of one open/lock/write per client."""
+    if not client_ids:
+        return
+    base = {
+        "actor_id": actor.pk if getattr(actor, "is_authenticated", False) else None,
+        "action": action,
+        "object_type": "",
+        "object_id": "",
+        "via": via,
+        "ip": _client_ip(request),
+        "detail": "",
+        "created_at": (now or timezone.now()).isoformat(),
+    }
+    _append(
+        b"".join(
+            json.dumps({**base, "client_id": client_id}, ensure_ascii=False).encode() + b"\n"
+            for client_id in client_ids
+        )
+    )
+
+
 def _claim_live_files(directory: Path) -> None:
     """Rename every live spool file to a unique batch name (writers then open new files)."""
     for path in directory.glob(f"*{LIVE_SUFFIX}"):

@@ -18,11 +18,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from otklik.accounts.models import Role, Team, User
+from otklik.accounts.models import Team, User
 from otklik.clients.models import Client, ClientSearchTerm, Segment
 from otklik.clients.services import client_create, product_create
 from otklik.common.luhn import luhn_complete
 from otklik.demo import names
+from otklik.demo.services import DEMO_STAFF
 from otklik.relationship.catalogue import desk_rules_ensure
 from otklik.relationship.health import health_recompute, month_start
 from otklik.relationship.models import (
@@ -38,20 +39,22 @@ from otklik.relationship.services import onboarding_start
 
 BOOK_SIZE = 1600
 COLLEAGUE_BOOK = 40
-COLLEAGUE = ("manager2", "Марина", "Белова")
+COLLEAGUE = "manager2"  # one of DEMO_STAFF, so `demo_logins` prints her login too
 
 
 def _colleague(team: Team | None) -> User:
-    login, first, last = COLLEAGUE
-    user = User.objects.filter(username=login).first()
+    """The absent colleague: made with the demo staff; made here if the desk's demo is
+    loaded on its own (as the tests do), with the same login, name and password rule."""
+    user = User.objects.filter(username=COLLEAGUE).first()
     if user is None:
+        spec = next(s for s in DEMO_STAFF if s.login == COLLEAGUE)
         user = User.objects.create(
-            username=login,
-            first_name=first,
-            last_name=last,
-            role=Role.PERSONAL_MANAGER,
+            username=spec.login,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            role=spec.role,
             team=team,
-            password=make_password(f"otklik-{login}" if settings.DEBUG else None),
+            password=make_password(spec.password if settings.DEBUG else None),
         )
     return user
 
@@ -130,7 +133,7 @@ def load_demo_desk(
     *, manager: User, book_size: int = BOOK_SIZE, now: datetime | None = None, seed: int = 3
 ) -> bool:
     """Build the desk's demo world once; False when it is there already."""
-    if Absence.objects.filter(deputy=manager, manager__username=COLLEAGUE[0]).exists():
+    if Absence.objects.filter(deputy=manager, manager__username=COLLEAGUE).exists():
         return False
     now = now or timezone.now()
     today = timezone.localdate(now)

@@ -70,6 +70,10 @@ DEMO_STAFF: tuple[DemoLogin, ...] = (
     DemoLogin(
         Role.PERSONAL_MANAGER, "manager", "otklik-manager", "Евгений", "Ракитин", team=PREMIUM
     ),
+    # Story 003: the colleague who is away; «manager» is her deputy and covers her book.
+    DemoLogin(
+        Role.PERSONAL_MANAGER, "manager2", "otklik-manager2", "Марина", "Белова", team=PREMIUM
+    ),
     DemoLogin(
         Role.SPECIALIST, "security", "otklik-security", "Роман", "Тихонов", department="security"
     ),

@@ -18,6 +18,7 @@ from otklik.cases.models import AuthorKind, Case, CaseStatus, Message, MessageVi
 from otklik.cases.selectors import topic_list_for_client_lines
 from otklik.clients.models import ChannelKind, Client
 from otklik.clients.selectors import client_business_lines, client_contact_list
+from otklik.clients.serving import Serving, serving_now
 from otklik.notifications.models import Outbox
 from otklik.portal.models import CsiRating, PortalAnswer, PortalCaseRead
 
@@ -44,6 +45,12 @@ def portal_client_get(*, client_id: int | None) -> Client | None:
     if not client_id:
         return None
     return Client.objects.filter(pk=client_id).first()
+
+
+def portal_serving(*, client: Client) -> Serving | None:
+    """Who serves the logged-in client now, for the line under the portal's header: his
+    personal manager, or the colleague standing in while the manager is away."""
+    return serving_now(client=client)
 
 
 def _answers_q(prefix: str = "") -> Q:

@@ -9,6 +9,7 @@ from otklik.relationship.models import (
     HealthCriterion,
     Metric,
     OfferRule,
+    OnboardingTemplateStep,
     PackageLevel,
 )
 
@@ -61,3 +62,13 @@ class FeedBatchAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(OnboardingTemplateStep)
+class OnboardingTemplateStepAdmin(admin.ModelAdmin):
+    """The checklist a new client gets: add a step, set its order and due offset, or retire
+    it (untick «active»). Checklists already started keep the steps they were given."""
+
+    list_display = ("title", "code", "position", "due_days", "active")
+    list_editable = ("position", "due_days", "active")
+    list_filter = ("active",)

@@ -15,6 +15,7 @@ from otklik.relationship.models import (
     Metric,
     MetricUnit,
     OfferRule,
+    OnboardingTemplateStep,
     PackageLevel,
 )
 
@@ -72,9 +73,28 @@ OFFERS = (
 )
 
 
+#: The default onboarding checklist (story 003): code, step, days after assignment. The
+#: same four steps are what migration 0003 gives a new installation.
+ONBOARDING = (
+    ("intro_call", "Знакомственный звонок", 2),
+    ("channels", "Рассказал о каналах (прямая линия, чат)", 3),
+    ("app", "Настроено мобильное приложение", 7),
+    ("preferences", "Записаны предпочтения (обращение, каналы, темы)", 7),
+)
+
+
+def onboarding_template_ensure() -> None:
+    """Create the default checklist steps that are missing (matched by code)."""
+    for position, (code, title, days) in enumerate(ONBOARDING, start=1):
+        OnboardingTemplateStep.objects.get_or_create(
+            code=code, defaults={"title": title, "due_days": days, "position": position * 10}
+        )
+
+
 @transaction.atomic
 def desk_rules_ensure() -> dict[str, PackageLevel]:
-    """Create the default metrics, levels, criteria and offers that are missing."""
+    """Create the default metrics, levels, criteria, offers and checklist that are missing."""
+    onboarding_template_ensure()
     metrics = {}
     for code, name, unit in METRICS:
         metrics[code], _ = Metric.objects.get_or_create(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from otklik.clients.models import Client
@@ -29,6 +29,7 @@ from otklik.relationship.models import (
 )
 
 CHUNK = 5000
+UPSERT_BATCH = 2000
 #: A daily value older than this is stale: the criterion counts as not met.
 DAILY_LOOKBACK_DAYS = 7
 
@@ -163,6 +164,38 @@ def _chunks(client_ids: Iterable[int] | None) -> Iterator[tuple[dict, list[tuple
         last = pairs[-1][0]
 
 
+SUMMARY_FIELDS = (
+    "score",
+    "met",
+    "total",
+    "fee_free",
+    "fee_shortfall",
+    "fee_criterion_id",
+    "computed_at",
+)
+
+
+def _upsert(model, keys: tuple[str, ...], fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE of plain tuples (keys then fields), one prepared
+    statement for every row (`executemany`). The ORM's `bulk_create(update_conflicts=…)`
+    builds a model instance per row and compiles every value: on SQLite that was four
+    fifths of a 100 000-client recompute (docs/benchmarks.md). Both backends speak this
+    SQL; values are adapted by the driver adapters Django registers (Decimal, bool)."""
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in (*keys, *fields))
+    marks = ", ".join(["%s"] * (len(keys) + len(fields)))
+    updates = ", ".join(f"{q(f)} = excluded.{q(f)}" for f in fields)
+    sql = (
+        f"INSERT INTO {q(model._meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UPSERT_BATCH):
+            cursor.executemany(sql, rows[start : start + UPSERT_BATCH])
+
+
 def health_recompute(
     *, client_ids: Iterable[int] | None = None, now: datetime | None = None
 ) -> int:
@@ -171,11 +204,12 @@ def health_recompute(
     today = timezone.localdate(now)
     by_level = _criteria_by_level()
     every = [c for crit in by_level.values() for c in crit]
+    stamp = connection.ops.adapt_datetimefield_value(now)
     done = 0
     for client_filter, pairs in _chunks(client_ids):
         values = _values(client_filter, every, today)
-        results: list[HealthResult] = []
-        summaries: list[HealthSummary] = []
+        results: list[tuple] = []
+        summaries: list[tuple] = []
         for client_id, level_id in pairs:
             criteria = by_level.get(level_id, [])
             evaluated = [
@@ -185,50 +219,25 @@ def health_recompute(
             # Only what the call list reads is stored per criterion (products paid for
             # but unused); the full breakdown of one client is computed when asked.
             results.extend(
-                HealthResult(
-                    client_id=client_id,
-                    criterion_id=r.criterion.pk,
-                    value=r.value,
-                    met=r.met,
-                    gap=r.gap,
-                )
+                (client_id, r.criterion.pk, r.value, r.met, r.gap)
                 for r in evaluated
                 if r.criterion.kind == CriterionKind.PAID_UNUSED
             )
+            fee = health.fee_criterion
             summaries.append(
-                HealthSummary(
-                    client_id=client_id,
-                    score=health.score,
-                    met=sum(1 for r in evaluated if r.met),
-                    total=len(evaluated),
-                    fee_free=health.fee_free,
-                    fee_shortfall=health.fee_shortfall,
-                    fee_criterion=health.fee_criterion,
-                    computed_at=now,
+                (
+                    client_id,
+                    health.score,
+                    sum(1 for r in evaluated if r.met),
+                    len(evaluated),
+                    health.fee_free,
+                    health.fee_shortfall,
+                    fee.pk if fee else None,
+                    stamp,
                 )
             )
         with transaction.atomic():
-            HealthResult.objects.bulk_create(
-                results,
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["client", "criterion"],
-                update_fields=["value", "met", "gap"],
-            )
-            HealthSummary.objects.bulk_create(
-                summaries,
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["client"],
-                update_fields=[
-                    "score",
-                    "met",
-                    "total",
-                    "fee_free",
-                    "fee_shortfall",
-                    "fee_criterion",
-                    "computed_at",
-                ],
-            )
+            _upsert(HealthResult, ("client_id", "criterion_id"), ("value", "met", "gap"), results)
+            _upsert(HealthSummary, ("client_id",), SUMMARY_FIELDS, summaries)
         done += len(pairs)
     return done

@@ -5,6 +5,7 @@ app adds what the manager needs to look after a book of ~1 600 such clients.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -284,6 +285,33 @@ class HealthSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}: {self.score}"
+
+
+class OnboardingTemplateStep(models.Model):
+    """A step of the onboarding checklist every new client gets, as data (admin).
+
+    A client's checklist is copied from the active steps when he is first assigned
+    (`OnboardingStep`): adding, reordering, re-timing or retiring a step here changes the
+    checklists started from then on, never one already under way.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    title = models.CharField(_("step"), max_length=160)
+    due_days = models.PositiveSmallIntegerField(
+        _("due, days after assignment"), validators=[MaxValueValidator(365)]
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Retired steps are not given to new clients.")
+    )
+
+    class Meta:
+        verbose_name = _("onboarding checklist step")
+        verbose_name_plural = _("onboarding checklist")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class OnboardingStep(models.Model):

@@ -59,8 +59,25 @@ def acting_manager(*, manager: User | None, day: date | None = None) -> User | N
     """Who answers for `manager`'s clients today: his deputy while he is away, else him."""
     if manager is None:
         return None
-    absence = absences_on(day or timezone.localdate()).filter(manager=manager).first()
-    return absence.deputy if absence else manager
+    found = AbsenceRule().standing_in(manager_id=manager.pk, day=day or timezone.localdate())
+    return found[0] if found else manager
+
+
+class AbsenceRule:
+    """The desk's deputy rule, registered with `clients.serving` (chat routing, portal)."""
+
+    def standing_in(self, *, manager_id: int, day: date) -> tuple[User, date] | None:
+        absence = (
+            absences_on(day)
+            .filter(manager_id=manager_id, deputy__is_active=True)
+            .select_related("deputy")
+            .order_by("-starts_on", "-id")
+            .first()
+        )
+        return (absence.deputy, absence.ends_on) if absence else None
+
+    def away(self, *, day: date) -> set[int]:
+        return set(absences_on(day).values_list("manager_id", flat=True))
 
 
 def can_manage_books(user: User) -> bool:

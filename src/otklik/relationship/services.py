@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from otklik.accounts.models import Role, User
 from otklik.audit.services import audit_record
@@ -21,6 +20,7 @@ from otklik.relationship.models import (
     OfferRule,
     OfferStatus,
     OnboardingStep,
+    OnboardingTemplateStep,
     Outcome,
     PackageLevel,
     Relationship,
@@ -28,14 +28,6 @@ from otklik.relationship.models import (
 from otklik.relationship.selectors import can_manage_books
 
 VIA = "workspace"
-
-#: The checklist of a new client (story 003): code, title, days after assignment.
-ONBOARDING_STEPS = (
-    ("intro_call", gettext_lazy("Introductory call"), 2),
-    ("channels", gettext_lazy("Channels explained (direct line, chat)"), 3),
-    ("app", gettext_lazy("Mobile app set up"), 7),
-    ("preferences", gettext_lazy("Preferences recorded (address, channels, topics)"), 7),
-)
 
 #: How long each outcome keeps the client off the call list.
 SNOOZE_DAYS = {Outcome.NO_ANSWER: 1, Outcome.CALL_BACK: 2}
@@ -91,14 +83,24 @@ def clients_assign(
 
 
 def onboarding_start(*, clients: list[Client], today: date | None = None) -> None:
+    """Give each client the checklist's active steps, due `due_days` after today.
+
+    The steps are copied (code, title, due date), so a later change of the checklist
+    (`OnboardingTemplateStep`, edited by an administrator) leaves started checklists as
+    they are; a client who has a step already keeps it. Returns the steps created.
+    """
     today = today or timezone.localdate()
+    template = list(OnboardingTemplateStep.objects.filter(active=True).order_by("position", "id"))
     OnboardingStep.objects.bulk_create(
         [
             OnboardingStep(
-                client=c, code=code, title=str(title), due_on=today + timedelta(days=days)
+                client=c,
+                code=step.code,
+                title=step.title,
+                due_on=today + timedelta(days=step.due_days),
             )
             for c in clients
-            for code, title, days in ONBOARDING_STEPS
+            for step in template
         ],
         ignore_conflicts=True,
     )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from otklik.accounts.selectors import user_get_active
-from otklik.audit.spool import audit_read_record
+from otklik.audit.spool import audit_read_record, audit_read_records
 from otklik.clients.models import Segment
 from otklik.common.errors import ServiceError
 from otklik.common.web import int_or_none, is_htmx, service_errors
@@ -38,10 +38,9 @@ VIA = "workspace"
 
 
 def _audit_list(request: HttpRequest, client_ids: list[int], action: str = "client.list") -> None:
-    for client_id in client_ids:
-        audit_read_record(
-            actor=request.user, action=action, via=VIA, client_id=client_id, request=request
-        )
+    audit_read_records(
+        actor=request.user, action=action, via=VIA, client_ids=client_ids, request=request
+    )
 
 
 def _books(request: HttpRequest) -> tuple[list[int], int | None]:
@@ -64,6 +63,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     _audit_list(request, [c.pk for c in rows])
     covered = selectors.covered_managers(user=request.user)
+    everyone = list(selectors.managers_list())
     context: dict[str, Any] = {
         "page": page,
         "rows": rows,
@@ -72,10 +72,12 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "levels": PackageLevel.objects.all(),
         "sorts": selectors.SORTS,
         "manager_id": manager_id,
-        "managers": selectors.managers_list(),
-        "covered": [m for m in selectors.managers_list() if m.pk in covered],
+        "managers": everyone,
+        "covered": [m for m in everyone if m.pk in covered],
         "can_assign": selectors.can_manage_books(request.user),
         "tasks": selectors.open_tasks(managers=managers),
+        # One reverse per page, not one per row (a reverse was a tenth of the page's CPU).
+        "client_base": reverse("relationship:client", args=[0]).removesuffix("0/"),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "portfolio-results":
         return render(request, "relationship/_portfolio_rows.html", context)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from otklik.accounts.models import Role, User
@@ -30,7 +31,8 @@ from otklik.chat.services.messages import (
     _append,
     _mirror,
 )
-from otklik.clients.models import ChannelKind
+from otklik.clients.models import ChannelKind, Client
+from otklik.clients.serving import Serving, away_staff, serving_now
 
 # --- hand-off, case and routing ---------------------------------------------------------
 
@@ -165,7 +167,11 @@ def _eligible_operators(conversation: Conversation) -> list[OperatorChatSettings
 
 
 def _assign(
-    conversation: Conversation, operator: User, now: datetime, previous: User | None = None
+    conversation: Conversation,
+    operator: User,
+    now: datetime,
+    previous: User | None = None,
+    serving: Serving | None = None,
 ) -> bool:
     """Give the queued chat to `operator` if it is still queued and they have room.
 
@@ -196,12 +202,18 @@ def _assign(
         Case.objects.filter(Q(owner=None) | Q(owner=previous), pk=conversation.case_id).update(
             owner=operator
         )
-    _append(
-        conversation,
-        sender_kind=SenderKind.SYSTEM,
-        body=_("%(name)s joined the chat.") % {"name": operator.display_name},
-        now=now,
-    )
+    if serving is not None and serving.standing_in:
+        joined = _(
+            "%(name)s joined the chat, standing in for your personal manager "
+            "%(manager)s until %(until)s."
+        ) % {
+            "name": operator.display_name,
+            "manager": serving.manager.display_name,
+            "until": date_format(serving.until, "j E"),
+        }
+    else:
+        joined = _("%(name)s joined the chat.") % {"name": operator.display_name}
+    _append(conversation, sender_kind=SenderKind.SYSTEM, body=joined, now=now)
     _push_status(conversation)
     from otklik.live.services import publish
 
@@ -215,14 +227,41 @@ def _assign(
     return True
 
 
+def _serving(conversation: Conversation, now: datetime) -> Serving | None:
+    """Who serves the chat's client today: his personal manager, or the deputy standing
+    in while the manager is away (`clients.serving`); None for a guest or a mass client."""
+    if conversation.client_id is None or conversation.client_is_guest:
+        return None
+    client = Client.objects.select_related("personal_manager").get(pk=conversation.client_id)
+    return serving_now(client=client, day=timezone.localdate(now))
+
+
+def _takes_chats(user: User) -> bool:
+    return (
+        user.is_active and OperatorChatSettings.objects.filter(user=user, accepting=True).exists()
+    )
+
+
 @transaction.atomic
 def route(*, conversation: Conversation, now: datetime | None = None) -> User | None:
-    """Assign a queued chat to the best eligible operator, if any has room."""
+    """Assign a queued chat: a personal client's to whoever serves him now (his manager,
+    or the deputy while the manager is away) if that person accepts chats and has room;
+    otherwise, and for everybody else, to the best eligible operator with room. Staff
+    who are away get no new chats."""
     now = now or timezone.now()
     if conversation.status != ConversationStatus.QUEUED:
         return None
+    away = away_staff(day=timezone.localdate(now))
+    serving = _serving(conversation, now)
+    if (
+        serving is not None
+        and serving.acting.pk not in away
+        and _takes_chats(serving.acting)
+        and _assign(conversation, serving.acting, now, serving=serving)
+    ):
+        return serving.acting
     for candidate in _eligible_operators(conversation):
-        if _assign(conversation, candidate.user, now):
+        if candidate.user_id not in away and _assign(conversation, candidate.user, now):
             return candidate.user
     return None
 

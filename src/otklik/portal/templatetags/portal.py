@@ -1,6 +1,7 @@
 """Template helpers of the portal, and the portal panels shown inside the workspace."""
 
 import uuid
+from datetime import timedelta
 
 from django import template
 from django.utils import timezone
@@ -38,6 +39,14 @@ def portal_queue_stats(context):
     if not getattr(user, "sees_everything", False):
         return {"show": False}
     return {"show": True, "stats": selectors.portal_answer_stats(days=7)}
+
+
+@register.inclusion_tag("portal/_serving.html")
+def portal_serving(client):
+    """Who serves the client now (a personal client's manager, or his deputy)."""
+    serving = selectors.portal_serving(client=client) if client is not None else None
+    back = serving.until + timedelta(days=1) if serving and serving.until else None
+    return {"serving": serving, "back_on": back}
 
 
 @register.filter
