@@ -48,6 +48,7 @@ from otklik.chat.selectors import (
     unanswered_queries,
 )
 from otklik.common.errors import ConflictError
+from otklik.common.uploads import file_download
 
 POLL_MAX_WAIT = 20.0
 POLL_STEP = 0.25
@@ -242,14 +243,9 @@ def attachment(request: HttpRequest, signed: str) -> FileResponse:
     message = attachment_from_signed(signed)
     handle = default_storage.open(message.attachment.name, "rb")
     inline = message.attachment_type in IMAGE_TYPES
-    response = FileResponse(
-        handle,
-        content_type=message.attachment_type,
-        as_attachment=not inline,
-        filename=message.attachment_name,
+    response = file_download(
+        handle, name=message.attachment_name, content_type=message.attachment_type, inline=inline
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from otklik.common.errors import ServiceError
@@ -134,3 +135,17 @@ def check_upload(
             }
         )
     return CheckedFile(name=name, content_type=allowed[ext], content=content)
+
+
+def file_download(handle, *, name: str, content_type: str, inline: bool) -> FileResponse:
+    """A stored file as a response that is never rendered as a page of this site.
+
+    Images may show inline; anything else downloads. The browser is told not to guess the
+    type and to run nothing from it, whoever uploaded it.
+    """
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=not inline, filename=name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

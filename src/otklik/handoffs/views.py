@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from otklik.cases.freshness import StaleReply, parse_seen, reply_guard
 from otklik.cases.selectors import case_get_for_user
 from otklik.clients.models import Reachability
 from otklik.common.errors import ServiceError
+from otklik.common.uploads import file_download
 from otklik.common.web import htmx_redirect as _redirect
 from otklik.common.web import int_or_none as _int_or_none
 from otklik.common.web import is_htmx as _is_htmx
@@ -264,11 +265,7 @@ def attachment(request: HttpRequest, handoff_id: int, attachment_id: int) -> Htt
         request=request,
         detail=item.name,
     )
-    response = FileResponse(
-        stream, as_attachment=True, filename=item.name, content_type=item.content_type
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_download(stream, name=item.name, content_type=item.content_type, inline=False)
 
 
 # --- the case panel --------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.http import FileResponse, HttpRequest
 from django.views.decorators.http import require_GET
 
 from otklik.audit.services import audit_record
+from otklik.common.uploads import file_download
 from otklik.imports.selectors import file_get_for_user
 
 
@@ -20,12 +21,9 @@ def imported_file(request: HttpRequest, file_id: int) -> FileResponse:
         request=request,
         detail=found.name,
     )
-    response = FileResponse(
+    return file_download(
         found.file.open("rb"),
+        name=found.name,
         content_type=found.content_type,
-        as_attachment=not found.content_type.startswith("image/"),
-        filename=found.name,
+        inline=found.content_type.startswith("image/"),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

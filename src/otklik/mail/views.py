@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from otklik.audit.services import audit_record
 from otklik.cases.selectors import can_edit_case, case_get_for_user
 from otklik.common.errors import ServiceError
+from otklik.common.uploads import file_download
 from otklik.mail import outbound
 from otklik.mail.parsing import sanitise_for_display
 from otklik.mail.selectors import attachment_get_for_user, case_mail
@@ -76,12 +77,9 @@ def reply(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_GET
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     found = attachment_get_for_user(user=request.user, attachment_id=attachment_id)
-    response = FileResponse(
+    return file_download(
         found.file.open("rb"),
+        name=found.name,
         content_type=found.content_type,
-        as_attachment=not found.content_type.startswith("image/"),
-        filename=found.name,
+        inline=found.content_type.startswith("image/"),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
