@@ -142,12 +142,17 @@ def main() -> None:
             str(port),
             "otklik.asgi:application",
         ]
+    # The server's own log (warnings and errors only) is kept: a socket the server closed
+    # shows up in the figures as messages never sent or never delivered, and the reason is here.
+    server_log_path = ROOT / "var" / "bench" / f"chat-server-{args.server}.log"
+    server_log_path.parent.mkdir(parents=True, exist_ok=True)
+    server_log = server_log_path.open("w")
     server = subprocess.Popen(
         command,
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -187,6 +192,8 @@ def main() -> None:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+        server_log.close()
+    print(f"server log: {server_log_path}", file=sys.stderr)
     cpu = next(
         (
             line.split(":", 1)[1].strip()

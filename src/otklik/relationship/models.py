@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PackageLevel(models.Model):
@@ -300,7 +301,7 @@ class OnboardingTemplateStep(models.Model):
     due_days = models.PositiveSmallIntegerField(
         _("due, days after assignment"), validators=[MaxValueValidator(365)]
     )
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("sequence", "order"), default=0)
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Retired steps are not given to new clients.")
     )
