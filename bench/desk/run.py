@@ -296,21 +296,13 @@ def measure_http(args: argparse.Namespace) -> dict:
     """The two pages as a user gets them: whole HTTP responses from gunicorn with uvicorn
     workers over loopback, one keep-alive connection, the manager's session cookie; the
     server's CPU per request (all its processes, from /proc) beside the wall times."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
-    from bench.http.run import Http, server_cpu_seconds, start_server
+    from bench.http.run import Http, server_cpu_seconds, session_cookie, start_server
     from otklik.accounts.models import User
 
     manager = User.objects.get(username="bench_manager")
-    session = SessionStore()
-    session[SESSION_KEY] = str(manager.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = manager.get_session_auth_hash()
-    session.create()
-    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    cookie = session_cookie(manager)
     results: dict = {"vendor": connection.vendor, "server": "gunicorn+uvicorn"}
     connection.close()
     os.environ.pop("DEBUG", None)  # the production server runs without DEBUG

@@ -85,6 +85,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def session_cookie(user) -> str:
+    """A signed-in session for `user`, as the Cookie header a browser would send."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
 def setup(args) -> dict:
     if "DATABASE_URL" not in os.environ:
         os.environ["DATABASE_URL"] = f"sqlite:///{(ROOT / args.db).resolve()}"
@@ -92,9 +106,6 @@ def setup(args) -> dict:
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
     from otklik.accounts.models import User
@@ -103,11 +114,6 @@ def setup(args) -> dict:
     from otklik.clients.models import Client
 
     operator = User.objects.get(username="bench-operator")
-    session = SessionStore()
-    session[SESSION_KEY] = str(operator.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = operator.get_session_auth_hash()
-    session.create()
     _, token = api_token_create(user=operator, name=f"http-bench-{uuid.uuid4().hex[:6]}")
     rng = random.Random(11)
     case_ids = list(
@@ -120,7 +126,7 @@ def setup(args) -> dict:
         Topic.objects.filter(default_team_id=operator.team_id).values_list("pk", flat=True)
     )
     ctx = {
-        "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+        "cookie": session_cookie(operator),
         "token": token,
         "case_paths": [f"/cases/{pk}/" for pk in rng.sample(case_ids, min(len(case_ids), 400))],
         "queries": search_queries(rng, args.searches),
